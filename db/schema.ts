@@ -1,0 +1,249 @@
+/**
+ * The whole domain in Postgres. One deployment serves many PBXes (R16): everything a PBX owns carries its id.
+ * Catalog data (models, releases) is deployment-wide; it comes from the firmware server (R1, R3).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const pbxes = pgTable(
+  'pbxes',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    timeZone: text('time_zone').notNull(),
+    /** PBX software version; an upgrade to a new one fires R13 (a). */
+    softwareVersion: text('software_version'),
+    /** R9: the weekly check moment, drawn at random once at registration; never updated. 0 = Monday. */
+    weeklyCheckDay: smallint('weekly_check_day').notNull(),
+    weeklyCheckMinute: smallint('weekly_check_minute').notNull(),
+    /** R8: automatic download and installation. */
+    autoDownloadInstall: boolean('auto_download_install').notNull().default(true),
+    /** R11: the admin's weekly update moment; null = no automatic update. 0 = Monday. */
+    updateDay: smallint('update_day'),
+    updateMinute: smallint('update_minute'),
+    /** Credentials phones use for provisioning (HTTP basic); the secret is stored as a scrypt hash. */
+    provisioningUser: text('provisioning_user').notNull(),
+    provisioningSecretHash: text('provisioning_secret_hash').notNull(),
+    /** The SIP domain phones of this PBX register to. */
+    sipDomain: text('sip_domain').notNull().unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastRestartAt: ts('last_restart_at'),
+  },
+  (t) => [
+    check('weekly_check_day_range', sql`${t.weeklyCheckDay} between 0 and 6`),
+    check('weekly_check_minute_range', sql`${t.weeklyCheckMinute} between 0 and 1439`),
+    check('update_day_range', sql`${t.updateDay} is null or ${t.updateDay} between 0 and 6`),
+    check('update_minute_range', sql`${t.updateMinute} is null or ${t.updateMinute} between 0 and 1439`),
+  ],
+);
+
+/** Phone types. Catalog models come from the firmware server's catalog; image-managed ones (R2) from the PBX image. */
+export const phoneModels = pgTable('phone_models', {
+  id: text('id').primaryKey(),
+  vendor: text('vendor').notNull(),
+  model: text('model').notNull(),
+  /** Vendor-specific provisioning key (Yealink common-file code, Snom model token, ...). */
+  provisioningKey: text('provisioning_key').notNull(),
+  /** R2: firmware ships with the PBX image; never downloaded, never deleted. */
+  imageManaged: boolean('image_managed').notNull().default(false),
+  /** Models withdrawn from the catalog stay known so existing accounts keep working. */
+  inCatalog: boolean('in_catalog').notNull().default(true),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const phoneAccounts = pgTable(
+  'phone_accounts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => phoneModels.id),
+    /** 12 lower-case hex digits. */
+    mac: text('mac').notNull(),
+    extension: text('extension').notNull(),
+    displayName: text('display_name'),
+    /** R4: an account counts whether or not it is active. */
+    active: boolean('active').notNull().default(true),
+    /** R6 "in use": learned from the phone's User-Agent. */
+    installedVersion: text('installed_version'),
+    userAgent: text('user_agent'),
+    lastContactAt: ts('last_contact_at'),
+    /** Where the phone's SIP REGISTER came from (host:port), for NOTIFY. */
+    sipContact: text('sip_contact'),
+    sipRegisteredUntil: ts('sip_registered_until'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('phone_accounts_pbx_mac').on(t.pbxId, t.mac),
+    unique('phone_accounts_pbx_extension').on(t.pbxId, t.extension),
+    index('phone_accounts_pbx_model').on(t.pbxId, t.modelId),
+  ],
+);
+
+/** Releases as last seen in the signed catalog of the firmware server (deployment-wide). */
+export const catalogReleases = pgTable(
+  'catalog_releases',
+  {
+    id: text('id').primaryKey(),
+    vendor: text('vendor').notNull(),
+    /** One image can cover a family of models. */
+    modelIds: text('model_ids').array().notNull(),
+    version: text('version').notNull(),
+    fileName: text('file_name').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    releasedAt: ts('released_at').notNull(),
+    notes: text('notes').notNull().default(''),
+    withdrawn: boolean('withdrawn').notNull().default(false),
+    firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+  },
+  (t) => [index('catalog_releases_vendor').on(t.vendor)],
+);
+
+/** Singleton row: what the last catalog sync saw (conditional GET, replay protection). */
+export const catalogState = pgTable('catalog_state', {
+  id: integer('id').primaryKey().default(1),
+  etag: text('etag'),
+  serial: bigint('serial', { mode: 'number' }).notNull().default(0),
+  syncedAt: ts('synced_at'),
+  lastError: text('last_error'),
+  lastErrorAt: ts('last_error_at'),
+});
+
+/** Content-addressed firmware store shared by all PBXes: one blob per sha256 (R16). */
+export const blobs = pgTable('blobs', {
+  sha256: text('sha256').primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  storedAt: ts('stored_at').notNull().defaultNow(),
+});
+
+/** Firmware a PBX holds locally: a reference to a blob, or (R2) to its image copy. */
+export const localFirmware = pgTable(
+  'local_firmware',
+  {
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => phoneModels.id),
+    version: text('version').notNull(),
+    fileName: text('file_name').notNull(),
+    sha256: text('sha256').references(() => blobs.sha256),
+    source: text('source', { enum: ['download', 'image'] }).notNull(),
+    storedAt: ts('stored_at').notNull().defaultNow(),
+    /** R5: set when the type's last account went; the file goes at the next restart. */
+    deleteAtNextRestart: boolean('delete_at_next_restart').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.pbxId, t.modelId, t.version] })],
+);
+
+/** Per-PBX, per-type settings (R7). A missing row means Auto-Update on. */
+export const typeSettings = pgTable(
+  'type_settings',
+  {
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => phoneModels.id),
+    autoUpdate: boolean('auto_update').notNull().default(true),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.pbxId, t.modelId] })],
+);
+
+/** One rollout of one type to one version on one PBX (a Temporal child workflow; id = workflow id). */
+export const rollouts = pgTable(
+  'rollouts',
+  {
+    id: text('id').primaryKey(),
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => phoneModels.id),
+    targetVersion: text('target_version').notNull(),
+    why: text('why').notNull(),
+    who: text('who').notNull(),
+    status: text('status', { enum: ['running', 'completed', 'failed', 'cancelled'] }).notNull(),
+    total: integer('total').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    blocks: integer('blocks').notNull().default(0),
+    blocksDone: integer('blocks_done').notNull().default(0),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [index('rollouts_pbx_model').on(t.pbxId, t.modelId)],
+);
+
+export const rolloutResults = pgTable(
+  'rollout_results',
+  {
+    rolloutId: text('rollout_id')
+      .notNull()
+      .references(() => rollouts.id, { onDelete: 'cascade' }),
+    phoneAccountId: bigint('phone_account_id', { mode: 'number' }).notNull(),
+    mac: text('mac').notNull(),
+    block: integer('block').notNull(),
+    outcome: text('outcome', {
+      enum: ['updated', 'already-current', 'failed-download', 'no-answer', 'wrong-version', 'unreachable'],
+    }).notNull(),
+    fromVersion: text('from_version'),
+    reportedVersion: text('reported_version'),
+    detail: text('detail'),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.phoneAccountId] })],
+);
+
+/** R14: append-only journal of every state change (also written to firmware-journal.log). */
+export const journal = pgTable(
+  'journal',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull().defaultNow(),
+    action: text('action').notNull(),
+    why: text('why', { enum: ['schedule', 'manual', 'trigger', 'system'] }).notNull(),
+    who: text('who').notNull(),
+    modelId: text('model_id'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('journal_pbx_at').on(t.pbxId, t.at)],
+);
+
+/** Admin API tokens, stored hashed. pbxId null = deployment-wide. */
+export const apiTokens = pgTable('api_tokens', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  pbxId: text('pbx_id').references(() => pbxes.id, { onDelete: 'cascade' }),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+});

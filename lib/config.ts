@@ -1,0 +1,178 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repository root, resolved from this file so every entry point agrees on it. */
+export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  DATA_DIR: z.string().default(join(repoRoot, '.data')),
+  TOOLS_CACHE_DIR: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: z.string().url().optional(),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+
+  TASK_QUEUE: z.string().default('firmware-lifecycle'),
+  TASK_QUEUE_DOWNLOADS: z.string().default('firmware-downloads'),
+  TASK_QUEUE_PHONES: z.string().default('firmware-phones'),
+  WORKER_ROLES: z.string().default('lifecycle,downloads,phones'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positive.default(100),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40),
+  WORKER_MAX_CONCURRENT_DOWNLOADS: positive.default(4),
+  WORKER_MAX_CONCURRENT_BLOCKS: positive.default(20),
+
+  API_HOST: z.string().default('0.0.0.0'),
+  API_PORT: port.default(3000),
+  API_PUBLIC_URL: z.string().url().optional(),
+  PROVISIONING_PORT: port.default(8180),
+  PROVISIONING_PUBLIC_URL: z.string().url().optional(),
+  SIP_HOST: z.string().default('0.0.0.0'),
+  SIP_PORT: port.default(5060),
+  SIP_PUBLIC_HOST: z.string().default('127.0.0.1'),
+
+  FIRMWARE_SERVER_URL: z.string().url().default('http://127.0.0.1:8090'),
+  CATALOG_PUBLIC_KEY: z.string().optional(),
+  CATALOG_PUBLIC_KEY_FILE: z.string().optional(),
+  FIRMWARE_STORE_DIR: z.string().optional(),
+  IMAGE_FIRMWARE_DIR: z.string().optional(),
+  LOG_DIR: z.string().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  dataDir: string;
+  toolsCacheDir: string;
+  logLevel: Env['LOG_LEVEL'];
+  database: { url: string | undefined; embeddedPort: number; embeddedDir: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    apiKey: string | undefined;
+    tls:
+      | false
+      | {
+          certPath?: string | undefined;
+          keyPath?: string | undefined;
+          caPath?: string | undefined;
+          serverName?: string | undefined;
+        };
+    uiUrl: string;
+  };
+  taskQueues: { lifecycle: string; downloads: string; phones: string };
+  worker: {
+    roles: Set<'lifecycle' | 'downloads' | 'phones'>;
+    maxConcurrentActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    maxConcurrentDownloads: number;
+    maxConcurrentBlocks: number;
+  };
+  api: { host: string; port: number; publicUrl: string };
+  provisioning: { port: number; publicUrl: string };
+  sip: { host: string; port: number; publicHost: string };
+  firmwareServer: { url: string; publicKey: string | undefined; publicKeyFile: string | undefined };
+  firmwareStoreDir: string;
+  imageFirmwareDir: string;
+  logDir: string;
+}
+
+/** Reads the configuration from the environment; a bad value fails loudly, naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const roles = new Set(
+    e.WORKER_ROLES.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  );
+  for (const r of roles) {
+    if (!['lifecycle', 'downloads', 'phones'].includes(r)) {
+      throw new Error(
+        `invalid configuration: WORKER_ROLES: unknown role "${r}" (lifecycle, downloads, phones)`,
+      );
+    }
+  }
+  const tlsWanted =
+    e.TEMPORAL_TLS ||
+    Boolean(e.TEMPORAL_TLS_CERT_PATH) ||
+    Boolean(e.TEMPORAL_API_KEY) ||
+    Boolean(e.TEMPORAL_TLS_CA_PATH);
+  return {
+    dataDir: e.DATA_DIR,
+    toolsCacheDir: e.TOOLS_CACHE_DIR ?? defaultToolsCacheDir(env),
+    logLevel: e.LOG_LEVEL,
+    database: {
+      url: e.DATABASE_URL,
+      embeddedPort: e.EMBEDDED_POSTGRES_PORT,
+      embeddedDir: join(e.DATA_DIR, 'postgres'),
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: tlsWanted
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT_PATH,
+            keyPath: e.TEMPORAL_TLS_KEY_PATH,
+            caPath: e.TEMPORAL_TLS_CA_PATH,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : false,
+      uiUrl: e.TEMPORAL_UI_URL,
+    },
+    taskQueues: { lifecycle: e.TASK_QUEUE, downloads: e.TASK_QUEUE_DOWNLOADS, phones: e.TASK_QUEUE_PHONES },
+    worker: {
+      roles: roles as Set<'lifecycle' | 'downloads' | 'phones'>,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentDownloads: e.WORKER_MAX_CONCURRENT_DOWNLOADS,
+      maxConcurrentBlocks: e.WORKER_MAX_CONCURRENT_BLOCKS,
+    },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      publicUrl: e.API_PUBLIC_URL ?? `http://127.0.0.1:${e.API_PORT}`,
+    },
+    provisioning: {
+      port: e.PROVISIONING_PORT,
+      publicUrl: e.PROVISIONING_PUBLIC_URL ?? `http://127.0.0.1:${e.PROVISIONING_PORT}`,
+    },
+    sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST },
+    firmwareServer: {
+      url: e.FIRMWARE_SERVER_URL,
+      publicKey: e.CATALOG_PUBLIC_KEY,
+      publicKeyFile: e.CATALOG_PUBLIC_KEY_FILE,
+    },
+    firmwareStoreDir: e.FIRMWARE_STORE_DIR ?? join(e.DATA_DIR, 'store'),
+    imageFirmwareDir: e.IMAGE_FIRMWARE_DIR ?? join(e.DATA_DIR, 'image-firmware'),
+    logDir: e.LOG_DIR ?? join(e.DATA_DIR, 'logs'),
+  };
+}
+
+/** Built tools live outside the checkout so fresh clones and CI reuse them. */
+export function defaultToolsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'phone-firmware-distribution');
+}

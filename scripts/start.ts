@@ -1,0 +1,171 @@
+/**
+ * README command 1: starts everything on embedded defaults and keeps it running until Ctrl-C.
+ *   Postgres (embedded, data in .data/postgres) unless DATABASE_URL is set
+ *   Temporal dev server with Web UI on :8233 (data in .data/temporal/dev.db) unless TEMPORAL_ADDRESS is set
+ *   the worker and the API (+ the web page)
+ * Ctrl-C stops the children in order (API, worker, Temporal, Postgres); a second start reuses all data.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { loadConfig, repoRoot } from '../lib/config.ts';
+import { isPortOpen, waitForPort } from '../lib/ports.ts';
+import { type ManagedProcess, startProcess } from '../lib/processes.ts';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { provisionTools } from './provision-tools.ts';
+
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  console.error(
+    `Node ${process.versions.node}: this project runs on Node 24 (npm install puts it in node_modules/.bin)`,
+  );
+  process.exit(1);
+}
+
+const say = (msg: string) => process.stdout.write(`\x1b[1m▶ ${msg}\x1b[0m\n`);
+const config = loadConfig();
+const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
+if (process.stdout.isTTY && !process.env.LOG_PRETTY) env.LOG_PRETTY = '1';
+mkdirSync(config.dataDir, { recursive: true });
+
+const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say('stopping...');
+  for (const s of stoppers.reverse()) {
+    try {
+      await s.stop();
+      say(`${s.name} stopped`);
+    } catch (err) {
+      console.error(`${s.name} did not stop cleanly: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+function supervise(p: ManagedProcess) {
+  stoppers.push({ name: p.name, stop: () => p.stop('SIGTERM') });
+  void p.exited.then((code) => {
+    if (!shuttingDown) {
+      console.error(`${p.name} exited unexpectedly (code ${code}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  return p;
+}
+
+try {
+  const started = Date.now();
+  say('tools');
+  const tools = await provisionTools();
+
+  // Postgres
+  if (!config.database.url) {
+    say(`Postgres (embedded, data in ${config.database.embeddedDir}, port ${config.database.embeddedPort})`);
+    const pg = await startEmbeddedPostgres({
+      dir: config.database.embeddedDir,
+      port: config.database.embeddedPort,
+    });
+    stoppers.push({ name: 'postgres', stop: () => pg.stop() });
+    env.DATABASE_URL = await pg.ensureDatabase('firmware');
+  } else {
+    say('Postgres at DATABASE_URL');
+    env.DATABASE_URL = config.database.url;
+  }
+  await migrateDatabase(env.DATABASE_URL as string);
+
+  // Temporal
+  const temporalGiven = Boolean(process.env.TEMPORAL_ADDRESS);
+  if (!temporalGiven) {
+    const [host, portText] = config.temporal.address.split(':');
+    const port = Number(portText);
+    const uiPort = port + 1000;
+    if (await isPortOpen(port, host)) {
+      throw new Error(
+        `port ${port} is taken: stop what runs there, or set TEMPORAL_ADDRESS to use that server`,
+      );
+    }
+    const dbFile = join(config.dataDir, 'temporal', 'dev.db');
+    mkdirSync(join(config.dataDir, 'temporal'), { recursive: true });
+    say(`Temporal dev server on ${config.temporal.address}, UI on :${uiPort} (data in ${dbFile})`);
+    const searchAttributeArgs = Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, t]) => [
+      '--search-attribute',
+      `${k}=${t}`,
+    ]);
+    if (tools.temporalCli) {
+      const temporal = supervise(
+        startProcess('temporal', tools.temporalCli, [
+          'server',
+          'start-dev',
+          '--ip',
+          host ?? '127.0.0.1',
+          '--port',
+          String(port),
+          '--ui-port',
+          String(uiPort),
+          '--db-filename',
+          dbFile,
+          '--namespace',
+          config.temporal.namespace,
+          '--log-level',
+          'error',
+          ...searchAttributeArgs,
+        ]),
+      );
+      await Promise.race([
+        waitForPort(port, 30_000, host),
+        temporal.exited.then(() => {
+          throw new Error('the Temporal dev server exited during start');
+        }),
+      ]);
+    } else {
+      // No Go toolchain and no `temporal` on PATH: the SDK downloads the dev server (needs internet).
+      const { defineSearchAttributeKey } = await import('@temporalio/common');
+      const devEnv = await TestWorkflowEnvironment.createLocal({
+        server: {
+          ip: host ?? '127.0.0.1',
+          port,
+          ui: true,
+          uiPort,
+          dbFilename: dbFile,
+          namespace: config.temporal.namespace,
+          searchAttributes: Object.keys(SEARCH_ATTRIBUTES).map((k) => defineSearchAttributeKey(k, 'KEYWORD')),
+        },
+      });
+      stoppers.push({ name: 'temporal', stop: () => devEnv.teardown() });
+    }
+  } else {
+    say(`Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+  }
+
+  say('worker');
+  supervise(startProcess('worker', process.execPath, [join(repoRoot, 'worker/main.ts')], { env }));
+  say('API');
+  const api = supervise(startProcess('api', process.execPath, [join(repoRoot, 'api/main.ts')], { env }));
+  await Promise.race([
+    waitForPort(config.api.port, 60_000),
+    api.exited.then(() => {
+      throw new Error('the API exited during start');
+    }),
+  ]);
+
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  const uiUrl = temporalGiven
+    ? config.temporal.uiUrl
+    : `http://127.0.0.1:${Number(config.temporal.address.split(':')[1]) + 1000}`;
+  process.stdout.write(`
+\x1b[1mEverything is up (${secs} s). Ctrl-C stops it all; the next start reuses the data in ${config.dataDir}.\x1b[0m
+  API + health      ${config.api.publicUrl}/health
+  Temporal UI       ${uiUrl}
+  Temporal          ${config.temporal.address} (namespace ${config.temporal.namespace})
+  Postgres          ${(env.DATABASE_URL as string).replace(/:[^:@/]+@/, ':***@')}
+`);
+} catch (err) {
+  console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+}

@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { inject } from 'vitest';
+
+/**
+ * The Java time-skipping test server, started from the wrapper the tools step built (or the SDK's download
+ * where there is no Java/Maven). One per test file; time skips while a test awaits a result through env.client.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const path = inject('testServerPath');
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
+  });
+}
+
+/** The dev server the global setup started (real timers, search attributes registered). */
+export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+}
+
+/** The workflow bundle built once per run by the global setup. */
+export function workflowBundle(): { codePath: string } {
+  return { codePath: inject('workflowBundlePath') };
+}
+
+/** A task queue of its own for each test, so tests never pick up each other's tasks. */
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * The worker process. WORKER_ROLES picks which task queues it serves, so roles can be scaled apart:
+ *   lifecycle  the per-PBX workflows and their database/catalog activities
+ *   downloads  firmware downloads (bounded by WORKER_MAX_CONCURRENT_DOWNLOADS)
+ *   phones     the phone edge (provisioning HTTP + SIP) and block updates
+ */
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import {
+  createDownloadActivities,
+  createLifecycleActivities,
+  createPhoneActivities,
+} from '../activities/index.ts';
+import { connectDb } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { PbxLogs } from '../lib/pbx-logs.ts';
+import { workerConnectionOptions } from '../lib/temporal.ts';
+import { workflowsPath } from './bundle.ts';
+
+const config = loadConfig();
+const logger = createLogger('worker', config.logLevel);
+if (!config.database.url) {
+  logger.fatal('DATABASE_URL is not set (npm start sets it for the embedded Postgres)');
+  process.exit(2);
+}
+Runtime.install({
+  logger: {
+    log: (level, message, meta) =>
+      logger[level.toLowerCase() as Lowercase<typeof level>]({ ...meta }, message),
+    trace: (m, meta) => logger.trace({ ...meta }, m),
+    debug: (m, meta) => logger.debug({ ...meta }, m),
+    info: (m, meta) => logger.info({ ...meta }, m),
+    warn: (m, meta) => logger.warn({ ...meta }, m),
+    error: (m, meta) => logger.error({ ...meta }, m),
+  },
+});
+
+await migrateDatabase(config.database.url);
+const dbHandle = connectDb(config.database.url, { max: 20 });
+const logs = new PbxLogs(config.logDir);
+const deps = { config, db: dbHandle.db, logs, logger };
+const connection = await NativeConnection.connect(workerConnectionOptions(config));
+const common = { connection, namespace: config.temporal.namespace };
+const workflowSource = process.env.WORKFLOW_BUNDLE_PATH
+  ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
+  : { workflowsPath };
+
+const workers: Worker[] = [];
+if (config.worker.roles.has('lifecycle')) {
+  workers.push(
+    await Worker.create({
+      ...common,
+      ...workflowSource,
+      taskQueue: config.taskQueues.lifecycle,
+      activities: createLifecycleActivities(deps),
+      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    }),
+  );
+}
+if (config.worker.roles.has('downloads')) {
+  workers.push(
+    await Worker.create({
+      ...common,
+      taskQueue: config.taskQueues.downloads,
+      activities: createDownloadActivities(deps),
+      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentDownloads,
+    }),
+  );
+}
+if (config.worker.roles.has('phones')) {
+  workers.push(
+    await Worker.create({
+      ...common,
+      taskQueue: config.taskQueues.phones,
+      activities: createPhoneActivities(deps),
+      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentBlocks,
+    }),
+  );
+}
+logger.info({ roles: [...config.worker.roles], namespace: config.temporal.namespace }, 'worker running');
+try {
+  // Runtime's shutdown signals (SIGINT/SIGTERM) make every worker drain and return.
+  await Promise.all(workers.map((w) => w.run()));
+} finally {
+  logs.close();
+  await connection.close();
+  await dbHandle.close();
+  logger.info('worker stopped');
+}
