@@ -83,6 +83,8 @@ export const phoneAccounts = pgTable(
     displayName: text('display_name'),
     /** R4: an account counts whether or not it is active. */
     active: boolean('active').notNull().default(true),
+    /** SIP digest credentials: HA1 = MD5(extension:sipDomain:password); the password itself is not stored. */
+    sipHa1: text('sip_ha1'),
     /** R6 "in use": learned from the phone's User-Agent. */
     installedVersion: text('installed_version'),
     userAgent: text('user_agent'),

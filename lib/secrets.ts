@@ -30,3 +30,8 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
+
+/** SIP digest HA1 = MD5(user:realm:password) (RFC 2617), stored instead of the SIP password of a phone account. */
+export function sipHa1(user: string, realm: string, password: string): string {
+  return createHash('md5').update(`${user}:${realm}:${password}`).digest('hex');
+}

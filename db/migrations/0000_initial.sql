@@ -91,6 +91,7 @@ CREATE TABLE "phone_accounts" (
 	"extension" text NOT NULL,
 	"display_name" text,
 	"active" boolean DEFAULT true NOT NULL,
+	"sip_ha1" text,
 	"installed_version" text,
 	"user_agent" text,
 	"last_contact_at" timestamp with time zone,
