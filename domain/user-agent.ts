@@ -66,7 +66,7 @@ const PARSERS: VendorParser[] = [
   {
     // SIP `snomD785/10.1.84.12`
     vendor: 'snom',
-    pattern: new RegExp(String.raw`^snom([A-Za-z0-9]+)/(${VERSION})`, 'i'),
+    pattern: new RegExp(`^snom([A-Za-z0-9]+)/(${VERSION})`, 'i'),
     groups: { model: 1, version: 2 },
     names: snomNames,
   },
