@@ -133,16 +133,23 @@ export async function startFleet(spec: FleetSpec, options: FleetOptions = {}): P
     const spreadMs = options.bootSpreadMs ?? Math.min(60_000, n * 2);
     const maxBooting = options.maxConcurrentBoots ?? 256;
     const start = Date.now();
-    const running = new Set<Promise<void>>();
+    // A counting gate, not Promise.race over the running boots (which would pile up reactions per iteration).
+    let running = 0;
+    let freed: (() => void) | null = null;
     for (let i = 0; i < n && !closed; i++) {
       const due = start + (n > 1 ? (spreadMs * i) / (n - 1) : 0);
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      while (running.size >= maxBooting) await Promise.race(running);
-      const p = (phones[i] as SimPhone).boot().finally(() => running.delete(p));
-      running.add(p);
+      while (running >= maxBooting) await new Promise<void>((r) => (freed = r));
+      running++;
+      void (phones[i] as SimPhone).boot().finally(() => {
+        running--;
+        const wake = freed;
+        freed = null;
+        wake?.();
+      });
     }
-    await Promise.all(running);
+    while (running > 0) await new Promise<void>((r) => (freed = r));
   })();
 
   return {
