@@ -56,23 +56,21 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     t2Ms: options.sipTimers?.t2Ms,
     onPhoneChange,
   });
-  const server: Server = createServer(
-    { keepAliveTimeout: 30_000 },
-    createProvisioningHandler({
-      db: deps.db,
-      logs: deps.logs,
-      logger: deps.logger.child({ part: 'provisioning' }),
-      directory,
-      credentials: new ProvisioningCredentials(),
-      dirs: {
-        firmwareStoreDir: deps.config.firmwareStoreDir,
-        imageFirmwareDir: deps.config.imageFirmwareDir,
-      },
-      sipServer: { host: sip.publicHost, port: sip.port },
-      publicUrl: options.provisioningPublicUrl,
-      onPhoneChange,
-    }),
-  );
+  const provisioning = createProvisioningHandler({
+    db: deps.db,
+    logs: deps.logs,
+    logger: deps.logger.child({ part: 'provisioning' }),
+    directory,
+    credentials: new ProvisioningCredentials(),
+    dirs: {
+      firmwareStoreDir: deps.config.firmwareStoreDir,
+      imageFirmwareDir: deps.config.imageFirmwareDir,
+    },
+    sipServer: { host: sip.publicHost, port: sip.port },
+    publicUrl: options.provisioningPublicUrl,
+    onPhoneChange,
+  });
+  const server: Server = createServer({ keepAliveTimeout: 30_000 }, provisioning.listener);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -98,8 +96,10 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     sip,
     changes,
     async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
+      await provisioning.drain();
       await sip.close();
     },
   };

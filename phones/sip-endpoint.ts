@@ -99,6 +99,8 @@ export class SipEndpoint {
   >();
   readonly #client = new Map<string, ClientTransaction>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #inFlight = new Set<Promise<void>>();
+  #closed = false;
   #port = 0;
   readonly stats = { registers: 0, notifies: 0, retransmissions: 0, timeouts: 0 };
 
@@ -150,13 +152,17 @@ export class SipEndpoint {
     return 64 * this.#o.t1Ms;
   }
 
+  /** Stops taking requests, lets the ones being handled finish their database writes, closes the socket. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#sweeper);
     for (const tx of this.#client.values()) tx.finish(null);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
 
   #send(buf: Buffer, to: { address: string; port: number }) {
+    if (this.#closed) return;
     this.#socket.send(buf, to.port, to.address, (err) => {
       if (err) this.#o.logger.debug({ err, to }, 'SIP send failed');
     });
@@ -172,6 +178,7 @@ export class SipEndpoint {
   }
 
   #onMessage(buf: Buffer, rinfo: RemoteInfo) {
+    if (this.#closed) return;
     let msg: SipMessage | undefined;
     try {
       msg = sip.parse(buf);
@@ -234,10 +241,13 @@ export class SipEndpoint {
               ? this.#response(rq, rinfo, 200)
               : this.#response(rq, rinfo, 405, { allow: 'REGISTER, OPTIONS' }),
           );
-    handle.then(respond, (err: unknown) => {
-      this.#o.logger.error({ err, method: rq.method }, 'SIP request failed');
-      respond(this.#response(rq, rinfo, 500));
-    });
+    const done: Promise<void> = handle
+      .then(respond, (err: unknown) => {
+        this.#o.logger.error({ err, method: rq.method }, 'SIP request failed');
+        respond(this.#response(rq, rinfo, 500));
+      })
+      .finally(() => this.#inFlight.delete(done));
+    this.#inFlight.add(done);
   }
 
   #response(

@@ -69,13 +69,28 @@ interface RequestLog {
 
 const PATH = /^\/p\/([a-z0-9][a-z0-9-]{0,62})\/(firmware\/)?([^/]+)$/;
 
-export function createProvisioningHandler(deps: ProvisioningDeps): RequestListener {
-  return (req, res) => {
-    handle(deps, req, res).catch((err: unknown) => {
-      deps.logger.error({ err, url: req.url }, 'provisioning request failed');
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
+export interface ProvisioningHandler {
+  listener: RequestListener;
+  /** Resolves once the requests being handled are done (their database writes included). */
+  drain(): Promise<void>;
+}
+
+export function createProvisioningHandler(deps: ProvisioningDeps): ProvisioningHandler {
+  const inFlight = new Set<Promise<void>>();
+  return {
+    listener(req, res) {
+      const p: Promise<void> = handle(deps, req, res)
+        .catch((err: unknown) => {
+          deps.logger.error({ err, url: req.url }, 'provisioning request failed');
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    },
+    async drain() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
   };
 }
 
