@@ -86,6 +86,11 @@ export interface BlockInput {
   phoneIds: number[];
   /** How long a phone gets to come back on the target version. */
   timeoutMs?: number;
+  /** For the journal (default: system/system). */
+  why?: JournalWhy;
+  who?: string;
+  /** The rollout this block belongs to, for logs. */
+  rolloutId?: string;
 }
 
 export interface PhoneResult {

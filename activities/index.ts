@@ -6,6 +6,7 @@
  * Workflows proxy each group with its own task queue and timeouts.
  */
 import type { ActivityDeps } from './deps.ts';
+import { type BlockEdge, createBlockUpdateActivities } from './update-block.ts';
 
 export function createLifecycleActivities(_deps: ActivityDeps) {
   return {};
@@ -15,8 +16,9 @@ export function createDownloadActivities(_deps: ActivityDeps) {
   return {};
 }
 
-export function createPhoneActivities(_deps: ActivityDeps) {
-  return {};
+/** Needs the phone edge (phones/edge.ts startPhoneEdge) running in the same worker. */
+export function createPhoneActivities(deps: ActivityDeps, edge: BlockEdge) {
+  return { ...createBlockUpdateActivities(deps, edge) };
 }
 
 export type LifecycleActivities = ReturnType<typeof createLifecycleActivities>;
