@@ -177,7 +177,6 @@ async function fetchToPartial(
         headersTimeout: config.firmwareServer.httpTimeoutMs,
         bodyTimeout: config.firmwareServer.httpTimeoutMs,
         signal: signal ?? null,
-        highWaterMark: WRITE_BATCH,
       });
     } catch (err) {
       throw (
@@ -267,7 +266,8 @@ async function fetchToPartial(
       failure = err;
     }
     try {
-      // Whatever arrived is valid prefix: keep it on disk so a retry does not fetch it again.
+      // Whatever was read is a valid prefix: keep it on disk so a retry does not fetch it again. (When the
+      // connection breaks, undici drops what it had buffered but not yet handed over: at most its 64 KiB.)
       await flush();
       await fh.sync();
     } finally {
@@ -317,6 +317,24 @@ export async function downloadFirmware(deps: ActivityDeps, raw: DownloadInput): 
   const started = performance.now();
   await requirePbx(deps, input.pbxId);
   const flog = logs.firmwares(input.pbxId);
+  const [model] = await getPhoneModels(db, [input.modelId]);
+  if (model?.imageManaged) {
+    const reason = 'R2: image-managed type, its firmware comes with the PBX image';
+    flog.info(
+      { event: 'download', outcome: 'skipped', model: input.modelId, reason },
+      'firmware download skipped',
+    );
+    return {
+      pbxId: input.pbxId,
+      modelId: input.modelId,
+      version: '',
+      sha256: '',
+      bytes: 0,
+      reused: false,
+      stored: false,
+      reason,
+    };
+  }
   const release = await getRelease(db, input.releaseId);
   if (!release) {
     throw ApplicationFailure.nonRetryable(
@@ -360,8 +378,6 @@ export async function downloadFirmware(deps: ActivityDeps, raw: DownloadInput): 
     return { ...base, bytes: 0, reused: false, stored: false, reason };
   };
 
-  const [model] = await getPhoneModels(db, [input.modelId]);
-  if (model?.imageManaged) return skip('R2: image-managed type, its firmware comes with the PBX image');
   if ((await accountCount(db, input.pbxId, input.modelId)) === 0) {
     return skip('R4: no phone account of this type on the PBX');
   }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
 import type { ActivityDeps } from '../../activities/deps.ts';
 import type { Db } from '../../db/client.ts';
@@ -22,6 +23,9 @@ import { PbxLogs } from '../../lib/pbx-logs.ts';
 export const TEST_SIZE_SCALE = 0.0005;
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** For MockActivityEnvironment: expected failures are asserted by the tests, not printed. */
+export const quietActivityLogger = new DefaultLogger('ERROR', () => {});
 
 export interface TestFirmwareServer extends FirmwareServer {
   cleanup(): Promise<void>;
