@@ -230,19 +230,28 @@ async function fetchToPartial(
     await writePartialMeta(store, sha256, { etag, url, size });
 
     const fh = await open(path, offset > 0 ? 'r+' : 'w');
+    // Reading + hashing the next batch overlaps with writing the previous one (at most one write in flight).
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let received = offset;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
+    let queuedTo = offset;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> => {
+      if (pendingBytes === 0) return writing;
       const batch = pending;
+      const at = queuedTo;
       const bytes = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await fh.writev(batch, offset);
-      offset += bytes;
-      transfer.fetched += bytes;
-      progress.update(offset, 'downloading');
+      queuedTo += bytes;
+      writing = writing.then(async () => {
+        await fh.writev(batch, at);
+        offset = at + bytes;
+        transfer.fetched += bytes;
+        progress.update(offset, 'downloading');
+      });
+      writing.catch(() => {}); // observed where it is awaited; this only keeps Node from calling it unhandled
+      return writing;
     };
     let failure: unknown;
     try {
@@ -260,7 +269,10 @@ async function fetchToPartial(
         received += chunk.length;
         pending.push(chunk);
         pendingBytes += chunk.length;
-        if (pendingBytes >= WRITE_BATCH) await flush();
+        if (pendingBytes >= WRITE_BATCH) {
+          await writing;
+          void flush();
+        }
       }
     } catch (err) {
       failure = err;
