@@ -74,6 +74,8 @@ const PROGRESS_LOG_EVERY_MS = 5_000;
 
 interface Transfer {
   resumedFrom: number;
+  /** Offset the previous attempt last heartbeated, if there was one. */
+  heartbeatOffset: number | undefined;
   fetched: number;
   requests: number;
 }
@@ -146,6 +148,11 @@ async function fetchToPartial(
   const path = partialPath(store, sha256);
   const url = firmwareServerUrl(config.firmwareServer.url, `files/${encodeURIComponent(release.fileName)}`);
 
+  // The partial file on disk is the truth (it survives a crash; a heartbeat may lag behind it); the heartbeat offset
+  // of the previous attempt is kept for the log.
+  const beat = ctx?.info.heartbeatDetails as Partial<DownloadHeartbeat> | undefined;
+  const heartbeatOffset =
+    beat?.sha256 === sha256 && typeof beat.offset === 'number' ? beat.offset : undefined;
   let offset = (await partialSize(store, sha256)) ?? 0;
   const meta = await readPartialMeta(store, sha256);
   if (offset > size || (meta && meta.size !== size)) {
@@ -157,7 +164,7 @@ async function fetchToPartial(
     progress.update(offset, 'hashing-partial', true);
     await hashFilePrefix(path, offset, hash);
   }
-  const transfer: Transfer = { resumedFrom: offset, fetched: 0, requests: 0 };
+  const transfer: Transfer = { resumedFrom: offset, heartbeatOffset, fetched: 0, requests: 0 };
 
   if (offset < size) {
     const headers: Record<string, string> = {
@@ -422,6 +429,7 @@ export async function downloadFirmware(deps: ActivityDeps, raw: DownloadInput): 
         outcome,
         bytes: fetched,
         resumedFrom: transfer?.resumedFrom || undefined,
+        heartbeatOffset: transfer?.heartbeatOffset,
         durationMs,
         mbPerS,
         sha256: release.sha256,

@@ -200,7 +200,12 @@ describe('firmware download against the reference server', () => {
     expect(reqs[1]?.bytesSent).toBe(r.size - kept);
     expect(sha256(readFileSync(blobPath(store(), r.sha256)))).toBe(r.sha256);
     const line = readPbxLog(side.config, 'pbx-a', 'firmwares').findLast((l) => l.event === 'download');
-    expect(line).toMatchObject({ outcome: 'stored', resumedFrom: kept, bytes: r.size - kept });
+    expect(line).toMatchObject({
+      outcome: 'stored',
+      resumedFrom: kept,
+      heartbeatOffset: kept,
+      bytes: r.size - kept,
+    });
   });
 
   it('R3: 5xx answers are retryable; the download succeeds once the server recovers', async () => {
