@@ -67,7 +67,15 @@ export async function checkFirmware(deps: ActivityDeps, raw: CheckInput): Promis
   await requirePbx(deps, input.pbxId);
   const flog = logs.firmwares(input.pbxId);
 
-  await syncImageFirmware(deps, { pbxId: input.pbxId });
+  try {
+    await syncImageFirmware(deps, { pbxId: input.pbxId });
+  } catch (err) {
+    // A broken image manifest must not stop the check of the downloadable types; it is logged, not retried.
+    flog.error(
+      { event: 'image-firmware', outcome: 'failed', error: String(err) },
+      'image firmware not registered',
+    );
+  }
 
   let catalog: CatalogSyncResult;
   try {

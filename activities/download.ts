@@ -162,7 +162,8 @@ async function fetchToPartial(
   let hash: Hash = createHash('sha256');
   if (offset > 0) {
     progress.update(offset, 'hashing-partial', true);
-    await hashFilePrefix(path, offset, hash);
+    const onDisk = offset;
+    await hashFilePrefix(path, onDisk, hash, () => progress.update(onDisk, 'hashing-partial'));
   }
   const transfer: Transfer = { resumedFrom: offset, heartbeatOffset, fetched: 0, requests: 0 };
 

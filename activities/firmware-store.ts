@@ -81,10 +81,16 @@ export async function hashFilePrefix(
   path: string,
   length: number,
   hash: Hash = createHash('sha256'),
+  onProgress?: (bytes: number) => void,
 ): Promise<Hash> {
   if (length === 0) return hash;
   const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1 << 20 });
-  for await (const chunk of stream) hash.update(chunk as Buffer);
+  let done = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    done += (chunk as Buffer).length;
+    onProgress?.(done);
+  }
   return hash;
 }
 
