@@ -9,15 +9,10 @@ import { appendJournal } from '../db/queries/journal.ts';
 import { takeFirmwareMarkedForRestart } from '../db/queries/local-firmware.ts';
 import { pbxes } from '../db/schema.ts';
 import { requirePbx } from './check.ts';
-import type { RestartCleanupResult } from './contracts.ts';
+import type { RestartCleanupInput, RestartCleanupResult } from './contracts.ts';
 import type { ActivityDeps } from './deps.ts';
 import { collectUnreferencedBlobs } from './firmware-store.ts';
 import { parseActivityInput } from './temporal-context.ts';
-
-export interface RestartCleanupInput {
-  pbxId: string;
-  who: string;
-}
 
 const inputSchema = z.object({ pbxId: z.string().min(1), who: z.string().min(1) });
 

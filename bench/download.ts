@@ -111,6 +111,7 @@ try {
   // --- alternate curl and activity runs (the machine may be shared: the best run of each is compared)
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 2));
   const curlRuns: number[] = [];
+  const curlDiskRuns: number[] = [];
   const activityRuns: number[] = [];
   let rssBefore = 0;
   let rssPeak = 0;
@@ -129,6 +130,11 @@ try {
     const [curlBytes, curlSecs] = curl.stdout.trim().split(' ').map(Number) as [number, number];
     if (curlBytes !== SIZE) throw new Error(`curl got ${curlBytes} bytes, expected ${SIZE}`);
     curlRuns.push(curlSecs);
+    // For reading the ratio: the same transfer when curl has to write to disk too (no hashing, no fsync).
+    const toFile = join(dir, 'curl.out');
+    const disk = await run('curl', ['-sS', '--fail', '-o', toFile, '-w', '%{time_total}', fileUrl]);
+    curlDiskRuns.push(Number(disk.stdout.trim()));
+    rmSync(toFile, { force: true });
 
     say(`run ${i}/${runs}: downloadFirmware activity ...`);
     // Start from an empty store each time, so every run moves every byte.
@@ -173,6 +179,9 @@ try {
   say(`file                 ${release.fileName}, ${mb(SIZE)} MB (sha256 ${release.sha256.slice(0, 16)}…)`);
   say(
     `curl                 ${curlMbps.toFixed(1)} MB/s best of ${runs} (runs: ${list(curlRuns)} MB/s; to /dev/null)`,
+  );
+  say(
+    `curl → file         ${rate(best(curlDiskRuns)).toFixed(1)} MB/s best of ${runs} (runs: ${list(curlDiskRuns)} MB/s; reference only)`,
   );
   say(
     `activity             ${activityMbps.toFixed(1)} MB/s best of ${runs} (runs: ${list(activityRuns)} MB/s; to disk, sha256, fsync, rename, DB rows; ${heartbeats} heartbeats)`,
