@@ -63,6 +63,12 @@ export interface DownloadResult {
 
 // ---- restart (R5) -------------------------------------------------------------------------------
 
+export interface RestartCleanupInput {
+  pbxId: string;
+  /** Who restarted the PBX (token name, or `system`). */
+  who: string;
+}
+
 export interface RestartCleanupResult {
   removed: Array<{ modelId: string; version: string }>;
   blobsDeleted: number;

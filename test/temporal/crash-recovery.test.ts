@@ -69,7 +69,10 @@ describe('crash recovery on the dev server', () => {
       LOG_LEVEL: 'warn',
     };
     const startWorker = async () => {
-      const w = spawn(process.execPath, [join(repoRoot, 'worker/main.ts')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const w = spawn(process.execPath, [join(repoRoot, 'worker/main.ts')], {
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       workers.push(w);
       await waitForPort(provisioningPort, 30_000);
       return w;
@@ -84,7 +87,11 @@ describe('crash recovery on the dev server', () => {
       version: TARGET,
       fileName: `T54W-${TARGET}.rom`,
     });
-    const accounts = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'yealink-t54w': PHONES }, initialVersion: '96.86.0.45' });
+    const accounts = await createSimulatedFleet(t.db, {
+      pbxId: pbx.id,
+      models: { 'yealink-t54w': PHONES },
+      initialVersion: '96.86.0.45',
+    });
 
     const first = await startWorker();
     fleet = await startFleet(
@@ -123,23 +130,45 @@ describe('crash recovery on the dev server', () => {
 
     // Kill the worker once the first block is in flight: some phones already on the target, most not yet.
     await until('the first block to be half way', async () => {
-      const [row] = await t.db.select({ n: count() }).from(phoneAccounts).where(eq(phoneAccounts.installedVersion, TARGET));
+      const [row] = await t.db
+        .select({ n: count() })
+        .from(phoneAccounts)
+        .where(eq(phoneAccounts.installedVersion, TARGET));
       return (row?.n ?? 0) >= 5;
     });
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const [midway] = await t.db.select({ n: count() }).from(phoneAccounts).where(eq(phoneAccounts.installedVersion, TARGET));
+    const [midway] = await t.db
+      .select({ n: count() })
+      .from(phoneAccounts)
+      .where(eq(phoneAccounts.installedVersion, TARGET));
     expect(midway?.n).toBeLessThan(PHONES);
 
     await startWorker();
     const result = await handle.result();
-    expect(result).toMatchObject({ status: 'completed', total: PHONES, done: PHONES, failed: 0, updated: PHONES, blocks: 2 });
+    expect(result).toMatchObject({
+      status: 'completed',
+      total: PHONES,
+      done: PHONES,
+      failed: 0,
+      updated: PHONES,
+      blocks: 2,
+    });
 
     const phones = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, pbx.id));
     expect(phones.every((p) => p.installedVersion === TARGET)).toBe(true);
     const [run] = await t.db.select().from(rollouts);
-    expect(run).toMatchObject({ status: 'completed', total: PHONES, updated: PHONES, failed: 0, blocksDone: 2 });
-    const results = await t.db.select().from(rolloutResults).where(eq(rolloutResults.rolloutId, run?.id as string));
+    expect(run).toMatchObject({
+      status: 'completed',
+      total: PHONES,
+      updated: PHONES,
+      failed: 0,
+      blocksDone: 2,
+    });
+    const results = await t.db
+      .select()
+      .from(rolloutResults)
+      .where(eq(rolloutResults.rolloutId, run?.id as string));
     expect(results).toHaveLength(PHONES);
     expect(new Set(results.map((r) => r.phoneAccountId)).size).toBe(PHONES);
   }, 180_000);
