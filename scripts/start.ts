@@ -2,8 +2,11 @@
  * README command 1: starts everything on embedded defaults and keeps it running until Ctrl-C.
  *   Postgres (embedded, data in .data/postgres) unless DATABASE_URL is set
  *   Temporal dev server with Web UI on :8233 (data in .data/temporal/dev.db) unless TEMPORAL_ADDRESS is set
- *   the worker and the API (+ the web page)
- * Ctrl-C stops the children in order (API, worker, Temporal, Postgres); a second start reuses all data.
+ *   the reference firmware server (signed catalog + files, data in .data/firmware-server) on :8090
+ *   the worker (lifecycle, downloads, phone edge: provisioning :8180, SIP udp :5060) and the API + web page on :3000
+ *   the demo (DEMO=0 switches it off): PBX "demo" with phone accounts, and a simulated phone fleet
+ * Ctrl-C stops the children in order (simulator, API, worker, firmware server, Temporal, Postgres); a second start
+ * reuses all data.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +17,8 @@ import { loadConfig, repoRoot } from '../lib/config.ts';
 import { isPortOpen, waitForPort } from '../lib/ports.ts';
 import { type ManagedProcess, startProcess } from '../lib/processes.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { writeDemoImageFirmware } from '../activities/image-firmware.ts';
+import { type DemoState, prepareDemo } from './demo.ts';
 import { provisionTools } from './provision-tools.ts';
 
 if (Number(process.versions.node.split('.')[0]) < 24) {
@@ -23,6 +28,7 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   process.exit(1);
 }
 
+const demo = process.env.DEMO !== '0';
 const say = (msg: string) => process.stdout.write(`\x1b[1m▶ ${msg}\x1b[0m\n`);
 const config = loadConfig();
 const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
@@ -143,6 +149,21 @@ try {
     say(`Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace})`);
   }
 
+  const firmwareServerPort = Number(new URL(config.firmwareServer.url).port || 80);
+  if (!process.env.FIRMWARE_SERVER_URL) {
+    say(`reference firmware server on ${config.firmwareServer.url} (data in ${config.firmwareServer.dataDir})`);
+    const fw = supervise(startProcess('firmware-server', process.execPath, [join(repoRoot, 'firmware-server/main.ts')], { env }));
+    await Promise.race([
+      waitForPort(firmwareServerPort, 120_000),
+      fw.exited.then(() => {
+        throw new Error('the firmware server exited during start');
+      }),
+    ]);
+  } else {
+    say(`firmware server at ${config.firmwareServer.url}`);
+  }
+  if (demo) await writeDemoImageFirmware(config.imageFirmwareDir);
+
   say('worker');
   supervise(startProcess('worker', process.execPath, [join(repoRoot, 'worker/main.ts')], { env }));
   say('API');
@@ -154,6 +175,29 @@ try {
     }),
   ]);
 
+  let demoState: DemoState | undefined;
+  if (demo) {
+    demoState = await prepareDemo({ apiUrl: config.api.publicUrl, databaseUrl: env.DATABASE_URL as string, dataDir: config.dataDir, say });
+    say('demo: simulated phone fleet (flash time 20 s)');
+    supervise(
+      startProcess(
+        'phones',
+        process.execPath,
+        [
+          join(repoRoot, 'simulator/main.ts'),
+          '--pbx',
+          demoState.pbxId,
+          '--existing',
+          '--flash-ms',
+          process.env.DEMO_FLASH_MS ?? '20000',
+          '--stats-every',
+          '60',
+        ],
+        { env: { ...env, SIM_PROVISIONING_PASSWORD: demoState.provisioningPassword } },
+      ),
+    );
+  }
+
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   const uiUrl = temporalGiven
     ? config.temporal.uiUrl
@@ -164,7 +208,17 @@ try {
   Temporal UI       ${uiUrl}
   Temporal          ${config.temporal.address} (namespace ${config.temporal.namespace})
   Postgres          ${(env.DATABASE_URL as string).replace(/:[^:@/]+@/, ':***@')}
+  Firmware server   ${config.firmwareServer.url}/catalog.json
+  Phone edge        ${config.provisioning.publicUrl}/p/<pbx>/ (HTTP), udp ${config.sip.publicHost}:${config.sip.port} (SIP)
 `);
+  if (demoState) {
+    process.stdout.write(`
+\x1b[1mDemo\x1b[0m: PBX "${demoState.pbxId}" with simulated phones. Open the Firmwares page and sign in with the admin token:
+  ${config.api.publicUrl}/pbx/${demoState.pbxId}/firmwares
+  token: ${demoState.token}
+Try "Update now", then follow the rollout in the Temporal UI (${uiUrl}).
+`);
+  }
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(1);
