@@ -33,16 +33,14 @@ export async function appendJournal(db: Db, logs: PbxLogs, entry: JournalEntry):
     modelId: entry.modelId ?? null,
     details,
   });
-  logs
-    .journal(entry.pbxId)
-    .info({
-      at: at.toISOString(),
-      action: entry.action,
-      why: entry.why,
-      who: entry.who,
-      model: entry.modelId ?? undefined,
-      ...details,
-    });
+  logs.journal(entry.pbxId).info({
+    at: at.toISOString(),
+    action: entry.action,
+    why: entry.why,
+    who: entry.who,
+    model: entry.modelId ?? undefined,
+    ...details,
+  });
 }
 
 export interface JournalFilter {

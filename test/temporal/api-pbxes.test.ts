@@ -1,0 +1,106 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listJournal } from '../../db/queries/journal.ts';
+import { apiTokens, pbxes } from '../../db/schema.ts';
+import { hashToken, verifySecret } from '../../lib/secrets.ts';
+import { type ApiHarness, createApiHarness } from '../support/api.ts';
+import { lifecycleStubBundle, stubReceived } from '../support/lifecycle-stub.ts';
+
+let h: ApiHarness;
+let admin: string;
+
+beforeAll(async () => {
+  h = await createApiHarness({ workflowBundle: await lifecycleStubBundle() });
+  admin = await h.token('alice');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('admin auth (R16)', () => {
+  it('every admin route needs a bearer token; /health does not', async () => {
+    const missing = await h.call('GET', '/api/pbxes');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(missing.body.field).toBe('authorization');
+    expect((await h.call('GET', '/api/pbxes', { token: 'pfd_not-a-real-token-at-all' })).status).toBe(401);
+    expect(
+      (await h.call('GET', '/api/pbxes', { headers: { authorization: `Basic ${btoa('a:b')}` } })).status,
+    ).toBe(401);
+    expect((await h.call('GET', '/health')).status).toBe(200);
+  });
+
+  it('tokens are stored hashed; a revoked token stops working', async () => {
+    const token = await h.token('bob');
+    const [row] = await h.database.db.select().from(apiTokens).where(eq(apiTokens.name, 'bob'));
+    expect(row?.tokenHash).toBe(hashToken(token));
+    expect(JSON.stringify(row)).not.toContain(token);
+    expect((await h.call('GET', '/api/pbxes', { token })).status).toBe(200);
+    await h.database.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.name, 'bob'));
+    expect((await h.call('GET', '/api/pbxes', { token })).status).toBe(401);
+  });
+});
+
+describe('register a PBX (R9, R11, R16)', () => {
+  it('R9: draws the weekly check moment once, stores it, starts the lifecycle workflow with it', async () => {
+    const res = await h.call('POST', '/api/pbxes', {
+      token: admin,
+      json: { name: 'ACME Head Office', timeZone: 'Europe/Berlin', softwareVersion: '8.1.0.12' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.pbx).toMatchObject({
+      id: 'acme-head-office',
+      name: 'ACME Head Office',
+      timeZone: 'Europe/Berlin',
+      softwareVersion: '8.1.0.12',
+      sipDomain: 'acme-head-office.pbx.local',
+      autoDownloadInstall: true,
+      updateMoment: { day: 'sunday', time: '03:00' },
+    });
+    const [row] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
+    expect(row!.weeklyCheckDay).toBeGreaterThanOrEqual(0);
+    expect(row!.weeklyCheckDay).toBeLessThanOrEqual(6);
+    expect(row!.weeklyCheckMinute).toBeLessThan(18 * 60);
+    const { args } = await stubReceived(h, 'acme-head-office');
+    expect(args).toEqual({
+      pbxId: 'acme-head-office',
+      weeklyCheck: { day: row!.weeklyCheckDay, minute: row!.weeklyCheckMinute },
+    });
+    // The provisioning secret is shown once and stored only as a hash.
+    expect(res.body.provisioning.user).toBe('acme-head-office');
+    expect(row!.provisioningSecretHash).not.toContain(res.body.provisioning.password);
+    expect(await verifySecret(res.body.provisioning.password, row!.provisioningSecretHash)).toBe(true);
+    const journal = await listJournal(h.database.db, { pbxId: 'acme-head-office', limit: 10 });
+    expect(journal.map((j) => [j.action, j.who])).toEqual([['pbx.registered', 'alice']]);
+  });
+
+  it('R9: the weekly check moment cannot be changed through any route', async () => {
+    const [before] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
+    const res = await h.call('PATCH', '/api/pbxes/acme-head-office/settings', {
+      token: admin,
+      json: { weeklyCheck: { day: 'monday', time: '01:00' } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('weeklyCheck');
+    const again = await h.call('POST', '/api/pbxes', {
+      token: admin,
+      json: { id: 'acme-head-office', name: 'again', timeZone: 'Europe/Berlin' },
+    });
+    expect(again.status).toBe(409);
+    const [after] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
+    expect([after!.weeklyCheckDay, after!.weeklyCheckMinute]).toEqual([
+      before!.weeklyCheckDay,
+      before!.weeklyCheckMinute,
+    ]);
+  });
+
+  it('registering needs a deployment-wide token', async () => {
+    const scoped = await h.token('carol', 'acme-head-office');
+    const res = await h.call('POST', '/api/pbxes', {
+      token: scoped,
+      json: { id: 'other', name: 'Other', timeZone: 'Europe/Berlin' },
+    });
+    expect(res.status).toBe(403);
+    expect(await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'other'))).toEqual([]);
+  });
+});
