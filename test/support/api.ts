@@ -121,3 +121,17 @@ export async function createApiHarness(options: {
   };
   return harness;
 }
+
+/** Everything an admin route could change, to prove a refused request changed nothing. */
+export async function snapshotState(h: ApiHarness) {
+  const { sql } = h.database;
+  return {
+    pbxes: await sql`select * from pbxes order by id`,
+    accounts: await sql`select * from phone_accounts order by id`,
+    typeSettings: await sql`select * from type_settings order by pbx_id, model_id`,
+    localFirmware: await sql`select * from local_firmware order by pbx_id, model_id, version`,
+    journal: await sql`select * from journal order by id`,
+    rollouts: await sql`select * from rollouts order by id`,
+    tokens: await sql`select id, name, token_hash, pbx_id, revoked_at from api_tokens order by id`,
+  };
+}
