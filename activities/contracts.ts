@@ -100,3 +100,83 @@ export interface PhoneResult {
 export interface BlockResult {
   results: PhoneResult[];
 }
+
+// ---- lifecycle bookkeeping (R7, R8, R11, R12) ----------------------------------------------------
+
+export interface PbxSettings {
+  exists: boolean;
+  timeZone: string;
+  /** R8 */
+  autoDownloadInstall: boolean;
+  /** R11; null = no automatic update moment configured. */
+  updateMoment: { day: number; minute: number } | null;
+}
+
+export interface RolloutPlan {
+  modelId: string;
+  model: string;
+  /** R7 */
+  autoUpdate: boolean;
+  /** Newest firmware the PBX holds for this type (downloaded or image, R2). */
+  targetVersion: string | null;
+  /** Phones on a known version older than the target. */
+  phonesNeedingUpdate: number;
+  /** Phones that never reported a version (not contacted yet): left alone. */
+  phonesUnknownVersion: number;
+}
+
+export interface StartRolloutInput extends Actor {
+  rolloutId: string;
+  workflowId: string;
+  pbxId: string;
+  modelId: string;
+  targetVersion: string;
+}
+
+export type StartRolloutResult =
+  | { refused: string; phoneIds?: undefined }
+  | { refused?: undefined; phoneIds: number[] };
+
+export interface RecordBlockInput {
+  rolloutId: string;
+  pbxId: string;
+  modelId: string;
+  block: number;
+  results: PhoneResult[];
+}
+
+export interface FinishRolloutInput extends Actor {
+  rolloutId: string;
+  pbxId: string;
+  modelId: string;
+  targetVersion: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  reason?: string;
+}
+
+export interface JournalInput extends Actor {
+  pbxId: string;
+  action: string;
+  modelId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** The activities workflows call, by task queue. The factories in activities/index.ts must satisfy these. */
+export interface LifecycleActivityFns {
+  loadPbxSettings(pbxId: string): Promise<PbxSettings>;
+  checkFirmware(input: CheckInput): Promise<CheckReport>;
+  restartCleanup(input: { pbxId: string; who: string }): Promise<RestartCleanupResult>;
+  planRollouts(input: { pbxId: string; modelIds?: string[] }): Promise<RolloutPlan[]>;
+  startRollout(input: StartRolloutInput): Promise<StartRolloutResult>;
+  recordBlock(input: RecordBlockInput): Promise<{ autoUpdate: boolean }>;
+  finishRollout(input: FinishRolloutInput): Promise<void>;
+  recordJournal(input: JournalInput): Promise<void>;
+}
+
+export interface DownloadActivityFns {
+  downloadFirmware(input: DownloadInput): Promise<DownloadResult>;
+}
+
+export interface PhoneActivityFns {
+  updatePhoneBlock(input: BlockInput): Promise<BlockResult>;
+}

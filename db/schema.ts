@@ -175,11 +175,13 @@ export const typeSettings = pgTable(
   (t) => [primaryKey({ columns: [t.pbxId, t.modelId] })],
 );
 
-/** One rollout of one type to one version on one PBX (a Temporal child workflow; id = workflow id). */
+/** One rollout of one type to one version on one PBX: one run of a Temporal child workflow (id = run id). */
 export const rollouts = pgTable(
   'rollouts',
   {
     id: text('id').primaryKey(),
+    /** `pbx/<id>/rollout/<model>/<version>`: reused when the same version is rolled out again later. */
+    workflowId: text('workflow_id').notNull(),
     pbxId: text('pbx_id')
       .notNull()
       .references(() => pbxes.id, { onDelete: 'cascade' }),

@@ -4,15 +4,21 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
-export interface WeeklyMoment {
-  /** 0 = Monday ... 6 = Sunday, in the PBX's time zone. */
-  day: number;
-  /** Minutes after local midnight, 0..1439. */
-  minute: number;
+import type { WeeklyMoment } from '../domain/timing.ts';
+
+export type { WeeklyMoment };
+
+/** Task queues of the activity groups that run outside the lifecycle queue (config TASK_QUEUE_*). */
+export interface TaskQueueNames {
+  downloads: string;
+  phones: string;
 }
+
+export const DEFAULT_QUEUES: TaskQueueNames = { downloads: 'firmware-downloads', phones: 'firmware-phones' };
 
 export interface LifecycleArgs {
   pbxId: string;
+  queues?: TaskQueueNames;
   /** R9: drawn once at registration and stored with the PBX; carried across continue-as-new unchanged. */
   weeklyCheck: WeeklyMoment;
   /** State that must survive continue-as-new (absent on the first run). */
@@ -30,6 +36,8 @@ export interface CarriedState {
   };
   /** Epoch ms of the last admin update moment that ran. */
   lastScheduledUpdateAt?: number;
+  /** What the last check saw, for the status query. */
+  lastCheck?: CheckNowResult | null;
   cycle: number;
 }
 
@@ -115,6 +123,7 @@ export const statusQuery = defineQuery<LifecycleStatus>('status');
 
 export interface RolloutArgs {
   pbxId: string;
+  queues?: TaskQueueNames;
   modelId: string;
   model: string;
   targetVersion: string;
@@ -135,6 +144,25 @@ export interface RolloutProgress {
   blocks: number;
   blocksDone: number;
   percent: number;
+}
+
+// ---- trigger child (R13) -------------------------------------------------------------------------
+
+export interface TriggerArgs {
+  pbxId: string;
+  kind: 'upgraded' | 'backup-restored' | 'first-account-of-type';
+  /** (c) only the new type; all types with accounts otherwise. */
+  modelIds?: string[];
+  version?: string;
+  who: string;
+  queues?: TaskQueueNames;
+}
+
+export interface TriggerResult {
+  checked: number;
+  downloaded: Array<{ modelId: string; version: string }>;
+  rollouts: TypeDecision[];
+  skipped?: string;
 }
 
 export const rolloutProgressQuery = defineQuery<RolloutProgress>('progress');

@@ -127,6 +127,7 @@ CREATE TABLE "rollout_results" (
 --> statement-breakpoint
 CREATE TABLE "rollouts" (
 	"id" text PRIMARY KEY NOT NULL,
+	"workflow_id" text NOT NULL,
 	"pbx_id" text NOT NULL,
 	"model_id" text NOT NULL,
 	"target_version" text NOT NULL,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 
 /**
  * The Java time-skipping test server, started from the wrapper the tools step built (or the SDK's download
@@ -8,9 +10,20 @@ import { inject } from 'vitest';
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = inject('testServerPath');
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
   });
+  // The Java test server knows no custom search attributes until they are added (it implements only Add).
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      Object.keys(SEARCH_ATTRIBUTES).map((k) => [
+        k,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+  return env;
 }
 
 /** The dev server the global setup started (real timers, search attributes registered). */

@@ -1,0 +1,233 @@
+/**
+ * An in-memory PBX for workflow tests under time skipping: the activities a Worker gets, behaving like the real
+ * ones (catalog vs local vs phones), recording each call with the workflow clock (the activity's scheduled time).
+ * Real-I/O activities are proven in their own integration tests; here the timing rules are under test.
+ */
+import { Context } from '@temporalio/activity';
+import type {
+  BlockInput,
+  CheckInput,
+  CheckReport,
+  DownloadActivityFns,
+  DownloadInput,
+  JournalInput,
+  LifecycleActivityFns,
+  PbxSettings,
+  PhoneActivityFns,
+  RecordBlockInput,
+} from '../../activities/contracts.ts';
+import { compareVersions, newestVersion } from '../../domain/versions.ts';
+
+export interface FakeRelease {
+  releaseId: string;
+  modelIds: string[];
+  version: string;
+}
+
+export interface Call {
+  name: string;
+  at: number;
+  input: unknown;
+}
+
+export class FakePbx {
+  settings: PbxSettings = {
+    exists: true,
+    timeZone: 'Europe/Berlin',
+    autoDownloadInstall: true,
+    updateMoment: null,
+  };
+  /** modelId → model name */
+  models = new Map<string, string>();
+  /** phone id → { modelId, version } */
+  phones = new Map<number, { modelId: string; version: string | null }>();
+  /** modelId → local versions */
+  local = new Map<string, string[]>();
+  catalog: FakeRelease[] = [];
+  autoUpdate = new Map<string, boolean>();
+  journal: JournalInput[] = [];
+  calls: Call[] = [];
+  /** Phones that never come back (outcome no-answer). */
+  silentPhones = new Set<number>();
+  catalogFailure: Error | null = null;
+
+  readonly pbxId: string;
+
+  constructor(pbxId = 'acme') {
+    this.pbxId = pbxId;
+  }
+
+  addPhones(modelId: string, model: string, count: number, version: string | null): number[] {
+    this.models.set(modelId, model);
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.phones.size + 1;
+      this.phones.set(id, { modelId, version });
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  callsOf(name: string): Call[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+
+  private record(name: string, input: unknown) {
+    let at = Date.now();
+    try {
+      at = Context.current().info.currentAttemptScheduledTimestampMs;
+    } catch {}
+    this.calls.push({ name, at, input });
+  }
+
+  private typesOf(modelIds?: string[]): string[] {
+    const used = [...new Set([...this.phones.values()].map((p) => p.modelId))].sort();
+    return modelIds && modelIds.length > 0 ? used.filter((m) => modelIds.includes(m)) : used;
+  }
+
+  private newestAvailable(modelId: string): FakeRelease | undefined {
+    const rel = this.catalog.filter((r) => r.modelIds.includes(modelId));
+    const v = newestVersion(rel.map((r) => r.version));
+    return rel.find((r) => r.version === v);
+  }
+
+  lifecycleActivities(): LifecycleActivityFns {
+    return {
+      loadPbxSettings: async (): Promise<PbxSettings> => {
+        this.record('loadPbxSettings', null);
+        return { ...this.settings };
+      },
+      checkFirmware: async (input: CheckInput): Promise<CheckReport> => {
+        this.record('checkFirmware', input);
+        if (this.catalogFailure) throw this.catalogFailure;
+        return {
+          pbxId: input.pbxId,
+          checkedAt: new Date(Date.now()).toISOString(),
+          catalogOk: true,
+          types: this.typesOf(input.modelIds).map((modelId) => {
+            const newestLocal = newestVersion(this.local.get(modelId) ?? []) ?? null;
+            const avail = this.newestAvailable(modelId);
+            return {
+              modelId,
+              vendor: 'yealink',
+              model: this.models.get(modelId) ?? modelId,
+              imageManaged: false,
+              newestLocal,
+              newestAvailable: avail ? { releaseId: avail.releaseId, version: avail.version } : null,
+              needsDownload:
+                avail != null && (newestLocal == null || compareVersions(avail.version, newestLocal) > 0),
+            };
+          }),
+        };
+      },
+      restartCleanup: async (input) => {
+        this.record('restartCleanup', input);
+        const removed: Array<{ modelId: string; version: string }> = [];
+        for (const [modelId, versions] of this.local) {
+          if (!this.typesOf().includes(modelId)) {
+            for (const version of versions) removed.push({ modelId, version });
+            this.local.delete(modelId);
+          }
+        }
+        return { removed, blobsDeleted: removed.length };
+      },
+      planRollouts: async (input) => {
+        this.record('planRollouts', input);
+        return this.typesOf(input.modelIds).map((modelId) => {
+          const target = newestVersion(this.local.get(modelId) ?? []) ?? null;
+          const phones = [...this.phones.values()].filter((p) => p.modelId === modelId);
+          return {
+            modelId,
+            model: this.models.get(modelId) ?? modelId,
+            autoUpdate: this.autoUpdate.get(modelId) ?? true,
+            targetVersion: target,
+            phonesNeedingUpdate: target
+              ? phones.filter((p) => p.version != null && compareVersions(p.version, target) < 0).length
+              : 0,
+            phonesUnknownVersion: phones.filter((p) => p.version == null).length,
+          };
+        });
+      },
+      startRollout: async (input) => {
+        this.record('startRollout', input);
+        if (!(this.autoUpdate.get(input.modelId) ?? true))
+          return { refused: 'Auto-Update is off for this type (R7)' };
+        const ids = [...this.phones.entries()]
+          .filter(
+            ([, p]) =>
+              p.modelId === input.modelId &&
+              p.version != null &&
+              compareVersions(p.version, input.targetVersion) < 0,
+          )
+          .map(([id]) => id);
+        return { phoneIds: ids };
+      },
+      recordBlock: async (input: RecordBlockInput) => {
+        this.record('recordBlock', input);
+        return { autoUpdate: this.autoUpdate.get(input.modelId) ?? true };
+      },
+      finishRollout: async (input) => {
+        this.record('finishRollout', input);
+      },
+      recordJournal: async (input: JournalInput) => {
+        this.record('recordJournal', input);
+        this.journal.push(input);
+      },
+    };
+  }
+
+  downloadActivities(): DownloadActivityFns {
+    return {
+      downloadFirmware: async (input: DownloadInput) => {
+        this.record('downloadFirmware', input);
+        const rel = this.catalog.find((r) => r.releaseId === input.releaseId);
+        if (!rel) throw new Error(`unknown release ${input.releaseId}`);
+        this.local.set(input.modelId, [...(this.local.get(input.modelId) ?? []), rel.version]);
+        return {
+          pbxId: input.pbxId,
+          modelId: input.modelId,
+          version: rel.version,
+          sha256: 'f'.repeat(64),
+          bytes: 1000,
+          reused: false,
+          stored: true,
+        };
+      },
+    };
+  }
+
+  phoneActivities(): PhoneActivityFns {
+    return {
+      updatePhoneBlock: async (input: BlockInput) => {
+        this.record('updatePhoneBlock', input);
+        return {
+          results: input.phoneIds.map((id) => {
+            const p = this.phones.get(id);
+            const from = p?.version ?? null;
+            if (!p || this.silentPhones.has(id)) {
+              return {
+                phoneId: id,
+                mac: `mac${id}`,
+                outcome: 'no-answer' as const,
+                fromVersion: from,
+                reportedVersion: from,
+              };
+            }
+            p.version = input.targetVersion;
+            return {
+              phoneId: id,
+              mac: `mac${id}`,
+              outcome: 'updated' as const,
+              fromVersion: from,
+              reportedVersion: input.targetVersion,
+            };
+          }),
+        };
+      },
+    };
+  }
+
+  allActivities() {
+    return { ...this.lifecycleActivities(), ...this.downloadActivities(), ...this.phoneActivities() };
+  }
+}

@@ -1,0 +1,438 @@
+/**
+ * One long-running workflow per PBX (`pbx/<id>`) owns its firmware lifecycle:
+ *   R9   weekly check at the PBX's own moment (drawn once at registration, carried unchanged)
+ *   R10  download at a random moment in 20:00–23:00 of the check's local day (drawn once, carried)
+ *   R11  rollout at the admin's weekly moment; R12 blocks of 50 in child workflows
+ *   R8   global switch: off = the check still runs, automatic download and installation do not
+ *   R7   per-type Auto-Update: off = never updated, not even by Update now (refusal returned + journaled)
+ *   R13  upgrade / restore / new type → trigger child workflows; R5 restart → clean-up
+ * Manual buttons are Updates. The workflow continues-as-new once a weekly cycle is through, so history stays small.
+ */
+import {
+  allHandlersFinished,
+  type ChildWorkflowHandle,
+  condition,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PbxSettings } from '../activities/contracts.ts';
+import { drawDownloadMoment, nextWeeklyOccurrence } from '../domain/timing.ts';
+import { activitiesFor } from './activities.ts';
+import {
+  type CarriedState,
+  type CheckNowResult,
+  checkNowUpdate,
+  DEFAULT_QUEUES,
+  downloadNowUpdate,
+  type LifecycleArgs,
+  type LifecycleStatus,
+  type ManualRequest,
+  type PbxEventResult,
+  pbxEventUpdate,
+  settingsChangedSignal,
+  statusQuery,
+  updateNowUpdate,
+  workflowIds,
+} from './messages.ts';
+import { FirmwarePhaseAttr, PbxIdAttr } from './search-attributes.ts';
+import {
+  type DownloadItem,
+  downloadItems,
+  type RunningRollout,
+  runCheck,
+  runDownloads,
+  startRollouts,
+  summarizeCheck,
+} from './steps.ts';
+import { pbxTrigger } from './trigger.ts';
+
+type Phase = LifecycleStatus['phase'];
+
+const MODEL_ID = /^[a-z0-9][a-z0-9-]{0,80}$/;
+
+function validateManual(req: ManualRequest): void {
+  if (typeof req?.who !== 'string' || req.who.length === 0) throw new Error('who is required');
+  if (req.modelIds !== undefined) {
+    if (
+      !Array.isArray(req.modelIds) ||
+      req.modelIds.some((m) => typeof m !== 'string' || !MODEL_ID.test(m))
+    ) {
+      throw new Error('modelIds must be model ids such as "yealink-t54w"');
+    }
+  }
+}
+
+export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
+  const { pbxId, weeklyCheck } = args;
+  const queues = args.queues ?? DEFAULT_QUEUES;
+  const acts = activitiesFor(queues);
+  const carried: CarriedState = { cycle: 0, ...args.carried };
+  const startedAt = Date.now();
+  carried.lastWeeklyCheckAt ??= startedAt;
+  carried.lastScheduledUpdateAt ??= startedAt;
+
+  // Handlers are registered before the first await so no message finds the workflow deaf; they wait for `ready`.
+  let settings: PbxSettings = {
+    exists: true,
+    timeZone: 'UTC',
+    autoDownloadInstall: false,
+    updateMoment: null,
+  };
+  let ready = false;
+
+  let settingsDirty = false;
+  let wakeups = 0;
+  const wake = () => {
+    wakeups++;
+  };
+  let weeklyCheckRan = false;
+  let lastCheck: CheckNowResult | null = carried.lastCheck ?? null;
+  const busy: Record<Exclude<Phase, 'idle'>, number> = { checking: 0, downloading: 0, updating: 0 };
+  const rollouts = new Map<string, RunningRollout>();
+  const triggers = new Map<string, ChildWorkflowHandle<typeof pbxTrigger>>();
+  let shownPhase: Phase | undefined;
+
+  const phase = (): Phase =>
+    busy.updating > 0 || rollouts.size > 0 || triggers.size > 0
+      ? 'updating'
+      : busy.downloading > 0
+        ? 'downloading'
+        : busy.checking > 0
+          ? 'checking'
+          : 'idle';
+
+  const nextCheckAt = () =>
+    nextWeeklyOccurrence(weeklyCheck, settings.timeZone, carried.lastWeeklyCheckAt as number);
+  const nextUpdateAt = () =>
+    settings.updateMoment
+      ? nextWeeklyOccurrence(
+          settings.updateMoment,
+          settings.timeZone,
+          carried.lastScheduledUpdateAt as number,
+        )
+      : null;
+
+  /** Keeps the UI current: a search attribute for filtering, current details for the run page. */
+  const show = () => {
+    const p = phase();
+    if (p !== shownPhase) {
+      shownPhase = p;
+      upsertSearchAttributes([
+        { key: PbxIdAttr, value: pbxId },
+        { key: FirmwarePhaseAttr, value: p },
+      ]);
+    }
+    const next = nextUpdateAt();
+    setCurrentDetails(
+      [
+        `**PBX ${pbxId}** · ${p} · time zone ${settings.timeZone}`,
+        `next weekly check: ${new Date(nextCheckAt()).toISOString()}`,
+        `download pending: ${carried.pendingDownload ? new Date(carried.pendingDownload.at).toISOString() : '—'}`,
+        `next update: ${next ? new Date(next).toISOString() : 'not configured'} · automatic download/installation ${settings.autoDownloadInstall ? 'on' : 'off'}`,
+        `rollouts running: ${[...rollouts.values()].map((r) => r.workflowId).join(', ') || '—'}`,
+      ].join('\n\n'),
+    );
+  };
+
+  async function track<T>(kind: keyof typeof busy, work: () => Promise<T>): Promise<T> {
+    busy[kind]++;
+    show();
+    try {
+      return await work();
+    } finally {
+      busy[kind]--;
+      show();
+      wake();
+    }
+  }
+
+  const rolloutCtx = {
+    acts,
+    pbxId,
+    queues,
+    running: rollouts,
+    onSettled: () => {
+      wake();
+      show();
+    },
+  };
+  let downloadsRunning: Promise<unknown> = Promise.resolve();
+  const downloadInBackground = (
+    items: DownloadItem[],
+    actor: { why: 'schedule' | 'manual'; who: string },
+  ) => {
+    // Downloads queue behind each other so a manual and a scheduled one never fetch the same file twice at once.
+    downloadsRunning = downloadsRunning.then(() =>
+      track('downloading', () => runDownloads(acts, pbxId, items, actor)),
+    );
+    return downloadsRunning;
+  };
+
+  // ---- messages ---------------------------------------------------------------------------------
+  setHandler(settingsChangedSignal, () => {
+    settingsDirty = true;
+    wake();
+  });
+
+  setHandler(statusQuery, (): LifecycleStatus => {
+    const next = nextUpdateAt();
+    return {
+      pbxId,
+      phase: phase(),
+      nextWeeklyCheck: new Date(nextCheckAt()).toISOString(),
+      pendingDownloadAt: carried.pendingDownload ? new Date(carried.pendingDownload.at).toISOString() : null,
+      nextScheduledUpdate: next ? new Date(next).toISOString() : null,
+      autoDownloadInstall: settings.autoDownloadInstall,
+      runningRollouts: [...rollouts.values()].map((r) => ({
+        modelId: r.modelId,
+        workflowId: r.workflowId,
+        targetVersion: r.targetVersion,
+      })),
+      runningTriggers: [...triggers.keys()],
+      lastCheck,
+      cycle: carried.cycle,
+    };
+  });
+
+  setHandler(
+    checkNowUpdate,
+    async (req) => {
+      await condition(() => ready);
+      const report = await track('checking', () =>
+        runCheck(acts, { pbxId, ...scopeOf(req), why: 'manual', who: req.who }),
+      );
+      lastCheck = summarizeCheck(report);
+      return lastCheck;
+    },
+    { validator: validateManual },
+  );
+
+  setHandler(
+    downloadNowUpdate,
+    async (req) => {
+      await condition(() => ready);
+      const report = await track('checking', () =>
+        runCheck(acts, { pbxId, ...scopeOf(req), why: 'manual', who: req.who }),
+      );
+      lastCheck = summarizeCheck(report);
+      const items = downloadItems(report);
+      if (items.length > 0) void downloadInBackground(items, { why: 'manual', who: req.who });
+      const model = (id: string) => report.types.find((t) => t.modelId === id)?.model ?? id;
+      return {
+        started: items.map((i) => ({ modelId: i.modelId, model: model(i.modelId), version: i.version })),
+        nothingToDo: report.types
+          .filter((t) => !t.needsDownload)
+          .map((t) => ({
+            modelId: t.modelId,
+            model: t.model,
+            reason: t.imageManaged
+              ? 'firmware ships with the PBX image (R2)'
+              : t.newestLocal
+                ? `newest version ${t.newestLocal} is already stored`
+                : 'the firmware server offers nothing for this type',
+          })),
+        catalogOk: report.catalogOk,
+        ...(report.catalogError ? { catalogError: report.catalogError } : {}),
+      };
+    },
+    { validator: validateManual },
+  );
+
+  setHandler(
+    updateNowUpdate,
+    async (req) => {
+      await condition(() => ready);
+      return {
+        decisions: await track('updating', () =>
+          startRollouts(rolloutCtx, req.modelIds, { why: 'manual', who: req.who }),
+        ),
+      };
+    },
+    { validator: validateManual },
+  );
+
+  setHandler(
+    pbxEventUpdate,
+    async (event): Promise<PbxEventResult> => {
+      await condition(() => ready);
+      if (event.kind === 'restarted') {
+        // R5: firmware of types whose last account went is deleted now, at the restart.
+        const result = await acts.bookkeeping.restartCleanup({ pbxId, who: event.who });
+        return { removed: result.removed };
+      }
+      const at = new Date(Date.now());
+      const workflowId = workflowIds.trigger(pbxId, event.kind, at);
+      const handle = await startChild(pbxTrigger, {
+        workflowId,
+        args: [
+          {
+            pbxId,
+            kind: event.kind,
+            who: event.who,
+            queues,
+            ...(event.kind === 'first-account-of-type' ? { modelIds: [event.modelId] } : {}),
+            ...(event.kind === 'upgraded' ? { version: event.version } : {}),
+          },
+        ],
+        typedSearchAttributes: [
+          { key: PbxIdAttr, value: pbxId },
+          { key: FirmwarePhaseAttr, value: 'trigger' },
+        ],
+        staticSummary: `R13 trigger on ${pbxId}: ${event.kind}`,
+      });
+      triggers.set(workflowId, handle);
+      show();
+      handle
+        .result()
+        .catch(() => undefined)
+        .finally(() => {
+          triggers.delete(workflowId);
+          show();
+          wake();
+        });
+      return { triggerWorkflowId: workflowId };
+    },
+    {
+      validator: (event) => {
+        if (!event || typeof event.who !== 'string') throw new Error('who is required');
+        if (!['upgraded', 'backup-restored', 'restarted', 'first-account-of-type'].includes(event.kind)) {
+          throw new Error(`unknown event kind ${String((event as { kind?: unknown }).kind)}`);
+        }
+        if (event.kind === 'upgraded' && (typeof event.version !== 'string' || event.version.length === 0)) {
+          throw new Error('version is required for an upgrade');
+        }
+        if (event.kind === 'first-account-of-type' && !MODEL_ID.test(event.modelId))
+          throw new Error('modelId is required');
+      },
+    },
+  );
+
+  // ---- the weekly cycle -------------------------------------------------------------------------
+  settings = await acts.bookkeeping.loadPbxSettings(pbxId);
+  if (!settings.exists) return; // The PBX was deleted: nothing left to own.
+  ready = true;
+  show();
+  for (;;) {
+    if (settingsDirty) {
+      settingsDirty = false;
+      const before = settings.updateMoment;
+      settings = await acts.bookkeeping.loadPbxSettings(pbxId);
+      if (!settings.exists) return;
+      if (JSON.stringify(before) !== JSON.stringify(settings.updateMoment)) {
+        // A new update moment counts from now: a moment that already passed this week is not "missed".
+        carried.lastScheduledUpdateAt = Date.now();
+      }
+      show();
+    }
+
+    const now = Date.now();
+    const checkAt = nextCheckAt();
+    const updateAt = nextUpdateAt();
+    const downloadAt = carried.pendingDownload?.at ?? null;
+
+    if (now >= checkAt) {
+      // R9
+      carried.lastWeeklyCheckAt = now;
+      weeklyCheckRan = true;
+      const report = await track('checking', () => runCheck(acts, { pbxId, why: 'schedule', who: 'system' }));
+      lastCheck = summarizeCheck(report);
+      const items = downloadItems(report);
+      if (items.length > 0) {
+        if (settings.autoDownloadInstall) {
+          // R10: drawn once; carried across continue-as-new so it never changes.
+          const at = drawDownloadMoment(now, settings.timeZone, Math.random);
+          carried.pendingDownload = { at, checkedAt: now, items };
+          await acts.bookkeeping.recordJournal({
+            pbxId,
+            action: 'download.scheduled',
+            why: 'schedule',
+            who: 'system',
+            details: { at: new Date(at).toISOString(), items },
+          });
+        } else {
+          await acts.bookkeeping.recordJournal({
+            pbxId,
+            action: 'download.skipped',
+            why: 'schedule',
+            who: 'system',
+            details: { reason: 'automatic download and installation are off (R8)', items },
+          });
+        }
+      }
+      show();
+      continue;
+    }
+
+    if (downloadAt !== null && now >= downloadAt) {
+      const pending = carried.pendingDownload as NonNullable<CarriedState['pendingDownload']>;
+      carried.pendingDownload = undefined;
+      if (settings.autoDownloadInstall) {
+        await downloadInBackground(pending.items, { why: 'schedule', who: 'system' });
+      } else {
+        await acts.bookkeeping.recordJournal({
+          pbxId,
+          action: 'download.skipped',
+          why: 'schedule',
+          who: 'system',
+          details: {
+            reason: 'automatic download and installation were switched off (R8)',
+            items: pending.items,
+          },
+        });
+      }
+      show();
+      continue;
+    }
+
+    if (updateAt !== null && now >= updateAt) {
+      // R11
+      carried.lastScheduledUpdateAt = now;
+      if (settings.autoDownloadInstall) {
+        await track('updating', () =>
+          startRollouts(rolloutCtx, undefined, { why: 'schedule', who: 'system' }),
+        );
+      } else {
+        await acts.bookkeeping.recordJournal({
+          pbxId,
+          action: 'update.skipped',
+          why: 'schedule',
+          who: 'system',
+          details: { reason: 'automatic download and installation are off (R8)' },
+        });
+      }
+      show();
+      continue;
+    }
+
+    const idle = phase() === 'idle' && rollouts.size === 0 && triggers.size === 0;
+    const cycleThrough = weeklyCheckRan && carried.pendingDownload === undefined;
+    if (idle && (cycleThrough || workflowInfo().continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      if (phase() === 'idle' && rollouts.size === 0 && triggers.size === 0 && !settingsDirty) {
+        await continueAsNew<typeof pbxLifecycle>({
+          pbxId,
+          weeklyCheck,
+          queues,
+          carried: { ...carried, lastCheck, cycle: carried.cycle + 1 },
+        });
+      }
+      continue;
+    }
+
+    const due = Math.min(
+      checkAt,
+      updateAt ?? Number.POSITIVE_INFINITY,
+      downloadAt ?? Number.POSITIVE_INFINITY,
+    );
+    const seen = wakeups;
+    await condition(() => settingsDirty || wakeups !== seen, Math.max(1, due - Date.now()));
+  }
+}
+
+function scopeOf(req: ManualRequest): { modelIds?: string[] } {
+  return req.modelIds && req.modelIds.length > 0 ? { modelIds: req.modelIds } : {};
+}

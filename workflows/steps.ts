@@ -1,0 +1,234 @@
+/**
+ * Steps shared by the lifecycle workflow and the R13 trigger children: check, download, start rollouts.
+ * Workflow code: deterministic, all I/O through activities.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
+import { type ChildWorkflowHandle, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Actor, CheckReport, DownloadResult } from '../activities/contracts.ts';
+import type { Activities } from './activities.ts';
+import {
+  type CheckNowResult,
+  type RolloutArgs,
+  type TaskQueueNames,
+  type TypeDecision,
+  workflowIds,
+} from './messages.ts';
+import { phoneRollout } from './rollout.ts';
+import { FirmwarePhaseAttr, PbxIdAttr, PhoneModelAttr, TargetVersionAttr } from './search-attributes.ts';
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return errorMessage(err.cause);
+  if (err instanceof ApplicationFailure) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** R9 / Check now: sync the catalog and compare. If the server stays unreachable through all retries, report that (R3). */
+export async function runCheck(
+  acts: Activities,
+  input: { pbxId: string; modelIds?: string[] } & Actor,
+): Promise<CheckReport> {
+  try {
+    return await acts.catalog.checkFirmware(input);
+  } catch (err) {
+    const message = errorMessage(err);
+    await acts.bookkeeping.recordJournal({
+      pbxId: input.pbxId,
+      action: 'check.failed',
+      why: input.why,
+      who: input.who,
+      details: { error: message },
+    });
+    return {
+      pbxId: input.pbxId,
+      checkedAt: new Date().toISOString(),
+      catalogOk: false,
+      catalogError: message,
+      types: [],
+    };
+  }
+}
+
+export function summarizeCheck(report: CheckReport): CheckNowResult {
+  return {
+    checkedAt: report.checkedAt,
+    catalogOk: report.catalogOk,
+    ...(report.catalogError ? { catalogError: report.catalogError } : {}),
+    types: report.types.map((t) => ({
+      modelId: t.modelId,
+      model: t.model,
+      newestLocal: t.newestLocal,
+      newestAvailable: t.newestAvailable?.version ?? null,
+      needsDownload: t.needsDownload,
+    })),
+  };
+}
+
+export interface DownloadItem {
+  modelId: string;
+  releaseId: string;
+  version: string;
+}
+
+export function downloadItems(report: CheckReport): DownloadItem[] {
+  return report.types.flatMap((t) =>
+    t.needsDownload && t.newestAvailable
+      ? [{ modelId: t.modelId, releaseId: t.newestAvailable.releaseId, version: t.newestAvailable.version }]
+      : [],
+  );
+}
+
+/** Downloads in parallel (the downloads queue bounds concurrency); a failed item is journaled, the others go on. */
+export async function runDownloads(
+  acts: Activities,
+  pbxId: string,
+  items: DownloadItem[],
+  actor: Actor,
+): Promise<DownloadResult[]> {
+  const settled = await Promise.allSettled(
+    items.map((i) =>
+      acts.downloads.downloadFirmware({ pbxId, modelId: i.modelId, releaseId: i.releaseId, ...actor }),
+    ),
+  );
+  const done: DownloadResult[] = [];
+  for (const [idx, s] of settled.entries()) {
+    if (s.status === 'fulfilled') {
+      done.push(s.value);
+      continue;
+    }
+    const item = items[idx] as DownloadItem;
+    await acts.bookkeeping.recordJournal({
+      pbxId,
+      action: 'download.failed',
+      ...actor,
+      modelId: item.modelId,
+      details: { version: item.version, releaseId: item.releaseId, error: errorMessage(s.reason) },
+    });
+  }
+  return done;
+}
+
+export interface RunningRollout {
+  modelId: string;
+  workflowId: string;
+  targetVersion: string;
+  handle: ChildWorkflowHandle<typeof phoneRollout>;
+}
+
+/**
+ * R7 + R11/R12: for each type, start a rollout child to the newest local firmware — unless Auto-Update is off
+ * (refused, journaled, visible to the caller), nothing needs it, or one is already running.
+ */
+export async function startRollouts(
+  ctx: {
+    acts: Activities;
+    pbxId: string;
+    queues: TaskQueueNames;
+    running: Map<string, RunningRollout>;
+    onSettled: () => void;
+  },
+  modelIds: string[] | undefined,
+  actor: { why: 'schedule' | 'manual' | 'trigger'; who: string },
+): Promise<TypeDecision[]> {
+  const { acts, pbxId, running } = ctx;
+  const plans = await acts.bookkeeping.planRollouts({ pbxId, ...(modelIds ? { modelIds } : {}) });
+  const decisions: TypeDecision[] = [];
+  for (const plan of plans) {
+    const base = { modelId: plan.modelId, model: plan.model };
+    if (!plan.autoUpdate) {
+      const reason = `Auto-Update is off for ${plan.model}`;
+      decisions.push({ ...base, status: 'refused', reason });
+      await acts.bookkeeping.recordJournal({
+        pbxId,
+        action: 'rollout.refused',
+        ...actor,
+        modelId: plan.modelId,
+        details: { reason },
+      });
+      continue;
+    }
+    if (!plan.targetVersion) {
+      decisions.push({
+        ...base,
+        status: 'nothing-to-do',
+        reason: 'no firmware stored on the PBX for this type',
+      });
+      continue;
+    }
+    if (plan.phonesNeedingUpdate === 0) {
+      const unknown =
+        plan.phonesUnknownVersion > 0 ? ` (${plan.phonesUnknownVersion} not yet contacted)` : '';
+      decisions.push({
+        ...base,
+        status: 'nothing-to-do',
+        reason: `all phones run ${plan.targetVersion} or newer${unknown}`,
+      });
+      continue;
+    }
+    const workflowId = workflowIds.rollout(pbxId, plan.model, plan.targetVersion);
+    const existing = running.get(plan.modelId);
+    if (existing) {
+      decisions.push({
+        ...base,
+        status: 'already-running',
+        workflowId: existing.workflowId,
+        targetVersion: existing.targetVersion,
+      });
+      continue;
+    }
+    const args: RolloutArgs = {
+      pbxId,
+      modelId: plan.modelId,
+      model: plan.model,
+      targetVersion: plan.targetVersion,
+      why: actor.why,
+      who: actor.who,
+      queues: ctx.queues,
+    };
+    try {
+      const handle = await startChild(phoneRollout, {
+        workflowId,
+        args: [args],
+        taskQueue: workflowInfo().taskQueue,
+        typedSearchAttributes: [
+          { key: PbxIdAttr, value: pbxId },
+          { key: PhoneModelAttr, value: plan.model },
+          { key: FirmwarePhaseAttr, value: 'rollout' },
+          { key: TargetVersionAttr, value: plan.targetVersion },
+        ],
+        staticSummary: `Rollout ${plan.model} → ${plan.targetVersion} on ${pbxId} (${plan.phonesNeedingUpdate} phones, ${actor.why})`,
+      });
+      const entry: RunningRollout = {
+        modelId: plan.modelId,
+        workflowId,
+        targetVersion: plan.targetVersion,
+        handle,
+      };
+      running.set(plan.modelId, entry);
+      handle
+        .result()
+        .catch(() => undefined)
+        .finally(() => {
+          if (running.get(plan.modelId) === entry) running.delete(plan.modelId);
+          ctx.onSettled();
+        });
+      decisions.push({
+        ...base,
+        status: 'started',
+        workflowId,
+        targetVersion: plan.targetVersion,
+        phones: plan.phonesNeedingUpdate,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        decisions.push({ ...base, status: 'already-running', workflowId, targetVersion: plan.targetVersion });
+      } else {
+        throw err;
+      }
+    }
+  }
+  return decisions;
+}
