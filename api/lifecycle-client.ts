@@ -28,15 +28,19 @@ type TemporalDeps = { config: Config; temporal: Client };
 type PbxMoment = Pick<PbxRow, 'id' | 'weeklyCheckDay' | 'weeklyCheckMinute'>;
 
 /** R9: the stored weekly check moment travels with the workflow's arguments; the workflow never draws it. */
-export function lifecycleArgs(pbx: PbxMoment): LifecycleArgs {
-  return { pbxId: pbx.id, weeklyCheck: { day: pbx.weeklyCheckDay, minute: pbx.weeklyCheckMinute } };
+export function lifecycleArgs(config: Config, pbx: PbxMoment): LifecycleArgs {
+  return {
+    pbxId: pbx.id,
+    queues: { downloads: config.taskQueues.downloads, phones: config.taskQueues.phones },
+    weeklyCheck: { day: pbx.weeklyCheckDay, minute: pbx.weeklyCheckMinute },
+  };
 }
 
 function startOptions(config: Config, pbx: PbxMoment) {
   return {
     workflowId: workflowIds.lifecycle(pbx.id),
     taskQueue: config.taskQueues.lifecycle,
-    args: [lifecycleArgs(pbx)] as [LifecycleArgs],
+    args: [lifecycleArgs(config, pbx)] as [LifecycleArgs],
   };
 }
 
@@ -119,32 +123,35 @@ export async function lifecycleStatus(deps: TemporalDeps, pbxId: string): Promis
   return queryOrNull(deps, workflowIds.lifecycle(pbxId), statusQuery);
 }
 
-/** A running rollout's live progress, or null when it is not running (any more). */
+/** A rollout run's live progress (by workflow id, and run id when known), or null when it cannot answer. */
 export async function liveRolloutProgress(
   deps: TemporalDeps,
   workflowId: string,
+  runId?: string,
 ): Promise<RolloutProgress | null> {
-  return queryOrNull(deps, workflowId, rolloutProgressQuery);
+  return queryOrNull(deps, workflowId, rolloutProgressQuery, runId);
 }
 
 async function queryOrNull<T>(
   deps: TemporalDeps,
   workflowId: string,
   query: QueryDefinition<T, []>,
+  runId?: string,
 ): Promise<T | null> {
   try {
     return await deps.temporal.withAbortSignal(AbortSignal.timeout(QUERY_TIMEOUT_MS), () =>
-      deps.temporal.workflow.getHandle(workflowId).query(query),
+      deps.temporal.workflow.getHandle(workflowId, runId).query(query),
     );
   } catch {
     return null;
   }
 }
 
-/** Where an admin sees a workflow (a rollout, the PBX lifecycle) in the Temporal Web UI. */
-export function temporalUiUrl(config: Config, workflowId: string): string {
+/** Where an admin sees a workflow (a rollout run, the PBX lifecycle) in the Temporal Web UI. */
+export function temporalUiUrl(config: Config, workflowId: string, runId?: string): string {
   const base = config.temporal.uiUrl.replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const workflow = `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${workflow}/${encodeURIComponent(runId)}/history` : workflow;
 }
 
 function isAbort(err: unknown): boolean {

@@ -341,14 +341,7 @@ const cases: Case[] = [
   ],
   // rollouts and journal
   ['unknown rollout status', 'GET', `${P}/rollouts?status=paused`, {}, 400, 'status'],
-  [
-    'unknown rollout',
-    'GET',
-    `${P}/rollouts/${encodeURIComponent('pbx/acme/rollout/x/1')}`,
-    {},
-    404,
-    'rolloutId',
-  ],
+  ['unknown rollout', 'GET', `${P}/rollouts/no-such-run`, {}, 404, 'rolloutId'],
   ['journal why', 'GET', `${P}/journal?why=whim`, {}, 400, 'why'],
   ['journal date', 'GET', `${P}/journal?from=yesterday`, {}, 400, 'from'],
   ['journal page size', 'GET', `${P}/journal?limit=501`, {}, 400, 'limit'],

@@ -298,7 +298,8 @@ describe('buttons and PBX events (R9, R10, R11, R13, R5)', () => {
 });
 
 describe('rollouts (R12) and the journal (R14)', () => {
-  const rolloutId = 'pbx/hq/rollout/yealink-t54w/96.86.0.100';
+  const workflowId = 'pbx/hq/rollout/yealink-t54w/96.86.0.100';
+  const rolloutId = '0193e3f2-7c1d-7000-8000-000000000100';
   beforeAll(async () => {
     const db = h.database.db;
     const accounts = await db
@@ -308,7 +309,8 @@ describe('rollouts (R12) and the journal (R14)', () => {
       .orderBy(phoneAccounts.id);
     await db.insert(rollouts).values([
       {
-        id: 'pbx/hq/rollout/yealink-t54w/96.86.0.70',
+        id: '0193e3f2-7c1d-7000-8000-000000000070',
+        workflowId: 'pbx/hq/rollout/yealink-t54w/96.86.0.70',
         pbxId: PBX,
         modelId: 'yealink-t54w',
         targetVersion: '96.86.0.70',
@@ -324,6 +326,7 @@ describe('rollouts (R12) and the journal (R14)', () => {
       },
       {
         id: rolloutId,
+        workflowId,
         pbxId: PBX,
         modelId: 'yealink-t54w',
         targetVersion: '96.86.0.100',
@@ -366,7 +369,8 @@ describe('rollouts (R12) and the journal (R14)', () => {
         failed: 1,
         percent: 100,
         live: false,
-        temporalUrl: `http://temporal-ui.test:8233/namespaces/default/workflows/${encodeURIComponent(rolloutId)}`,
+        workflowId,
+        temporalUrl: `http://temporal-ui.test:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${rolloutId}/history`,
       }),
     ]);
   });
@@ -379,7 +383,7 @@ describe('rollouts (R12) and the journal (R14)', () => {
     ]);
     const done = await h.call('GET', `/api/pbxes/${PBX}/rollouts?status=completed`, { token });
     expect(done.body.rollouts).toHaveLength(1);
-    const one = await h.call('GET', `/api/pbxes/${PBX}/rollouts/${encodeURIComponent(rolloutId)}`, { token });
+    const one = await h.call('GET', `/api/pbxes/${PBX}/rollouts/${rolloutId}`, { token });
     expect(one.status).toBe(200);
     expect(one.body.rollout.id).toBe(rolloutId);
     expect(one.body.results.map((r: { outcome: string }) => r.outcome)).toEqual([
@@ -389,7 +393,7 @@ describe('rollouts (R12) and the journal (R14)', () => {
     ]);
     const missing = await h.call(
       'GET',
-      `/api/pbxes/${PBX}/rollouts/${encodeURIComponent('pbx/hq/rollout/x/1')}`,
+      `/api/pbxes/${PBX}/rollouts/${'0193e3f2-7c1d-7000-8000-00000000dead'}`,
       {
         token,
       },

@@ -64,6 +64,7 @@ describe('register a PBX (R9, R11, R16)', () => {
     const { args } = await stubReceived(h, 'acme-head-office');
     expect(args).toEqual({
       pbxId: 'acme-head-office',
+      queues: { downloads: 'firmware-downloads', phones: 'firmware-phones' },
       weeklyCheck: { day: row!.weeklyCheckDay, minute: row!.weeklyCheckMinute },
     });
     // The provisioning secret is shown once and stored only as a hash.

@@ -12,7 +12,7 @@ let h: ApiHarness;
 let admin: string;
 let tenantA: string;
 let accountOfB: number;
-const ROLLOUT_OF_B = 'pbx/tenant-b/rollout/yealink-t54w/96.86.0.100';
+const ROLLOUT_OF_B = '0193e3f2-7c1d-7000-8000-00000000000b';
 
 /** A valid body for every route that takes one, so that only the tenant check can refuse. */
 const VALID_BODIES: Record<string, unknown> = {
@@ -33,7 +33,7 @@ function fill(template: string, pbxId: string) {
     .replace('{pbxId}', pbxId)
     .replace('{accountId}', String(accountOfB))
     .replace('{modelId}', 'yealink-t54w')
-    .replace('{rolloutId}', encodeURIComponent(ROLLOUT_OF_B.replace('tenant-b', pbxId)));
+    .replace('{rolloutId}', ROLLOUT_OF_B);
 }
 
 beforeAll(async () => {
@@ -53,6 +53,7 @@ beforeAll(async () => {
   accountOfB = b.body.account.id;
   await h.database.db.insert(rollouts).values({
     id: ROLLOUT_OF_B,
+    workflowId: 'pbx/tenant-b/rollout/yealink-t54w/96.86.0.100',
     pbxId: 'tenant-b',
     modelId: 'yealink-t54w',
     targetVersion: '96.86.0.100',
@@ -109,7 +110,7 @@ describe('tenant isolation (R16)', () => {
     const before = await snapshotState(h);
     const read = await h.call('GET', `/api/pbxes/tenant-a/accounts/${accountOfB}`, { token: tenantA });
     const del = await h.call('DELETE', `/api/pbxes/tenant-a/accounts/${accountOfB}`, { token: tenantA });
-    const rollout = await h.call('GET', `/api/pbxes/tenant-a/rollouts/${encodeURIComponent(ROLLOUT_OF_B)}`, {
+    const rollout = await h.call('GET', `/api/pbxes/tenant-a/rollouts/${ROLLOUT_OF_B}`, {
       token: tenantA,
     });
     expect([read.status, del.status, rollout.status]).toEqual([404, 404, 404]);

@@ -35,6 +35,7 @@ export function presentRollout(deps: Pick<ApiDeps, 'config'>, row: RolloutRow, l
   };
   return {
     id: row.id,
+    workflowId: row.workflowId,
     pbxId: row.pbxId,
     modelId: row.modelId,
     targetVersion: row.targetVersion,
@@ -51,14 +52,19 @@ export function presentRollout(deps: Pick<ApiDeps, 'config'>, row: RolloutRow, l
     startedAt: row.startedAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
     live: live !== null,
-    temporalUrl: temporalUiUrl(deps.config, row.id),
+    temporalUrl: temporalUiUrl(deps.config, row.workflowId, row.id),
   };
 }
 
 /** A rollout the workflow reports before (or without) its database row. */
-function presentLiveOnly(deps: Pick<ApiDeps, 'config'>, live: RolloutProgress): Presented {
+function presentLiveOnly(
+  deps: Pick<ApiDeps, 'config'>,
+  workflowId: string,
+  live: RolloutProgress,
+): Presented {
   return {
     id: live.rolloutId,
+    workflowId,
     pbxId: live.pbxId,
     modelId: live.modelId,
     targetVersion: live.targetVersion,
@@ -75,7 +81,7 @@ function presentLiveOnly(deps: Pick<ApiDeps, 'config'>, live: RolloutProgress): 
     startedAt: null,
     finishedAt: null,
     live: true,
-    temporalUrl: temporalUiUrl(deps.config, live.rolloutId),
+    temporalUrl: temporalUiUrl(deps.config, workflowId, live.rolloutId),
   };
 }
 
@@ -83,7 +89,11 @@ function presentLiveOnly(deps: Pick<ApiDeps, 'config'>, live: RolloutProgress): 
 async function withLive(deps: ApiDeps, rows: RolloutRow[]): Promise<Presented[]> {
   return Promise.all(
     rows.map(async (row) =>
-      presentRollout(deps, row, row.status === 'running' ? await liveRolloutProgress(deps, row.id) : null),
+      presentRollout(
+        deps,
+        row,
+        row.status === 'running' ? await liveRolloutProgress(deps, row.workflowId, row.id) : null,
+      ),
     ),
   );
 }
@@ -99,9 +109,11 @@ export const progress: AppRouteHandler<typeof routes.progress> = async (c) => {
   for (const p of await withLive(deps, latest)) byType.set(p.modelId, p);
   // Rollouts the lifecycle workflow runs right now win over older history of the same type.
   for (const running of status?.runningRollouts ?? []) {
-    if (byType.get(running.modelId)?.id === running.workflowId) continue;
+    const known = byType.get(running.modelId);
+    if (known?.workflowId === running.workflowId && known.live) continue;
     const live = await liveRolloutProgress(deps, running.workflowId);
-    if (live) byType.set(running.modelId, presentLiveOnly(deps, live));
+    if (live && live.rolloutId !== known?.id)
+      byType.set(running.modelId, presentLiveOnly(deps, running.workflowId, live));
   }
   const rollouts = [...byType.values()].sort((a, b) => a.modelId.localeCompare(b.modelId));
   return c.json({ rollouts }, 200);

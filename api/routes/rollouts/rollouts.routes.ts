@@ -15,10 +15,8 @@ const STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
 
 export const RolloutSchema = z
   .object({
-    id: z.string().openapi({
-      description: 'The rollout workflow id',
-      example: 'pbx/acme/rollout/yealink-t54w/96.86.0.100',
-    }),
+    id: z.string().openapi({ description: 'The rollout: the run id of its workflow' }),
+    workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w/96.86.0.100' }),
     pbxId: z.string(),
     modelId: z.string(),
     targetVersion: z.string(),
@@ -90,7 +88,7 @@ export const get = createRoute({
   path: '/api/pbxes/{pbxId}/rollouts/{rolloutId}',
   tags,
   security,
-  summary: 'One rollout with its per-phone results (rolloutId URL-encoded)',
+  summary: 'One rollout (by its id, the run id) with its per-phone results',
   request: {
     params: PbxIdParams.extend({
       rolloutId: z
@@ -99,7 +97,7 @@ export const get = createRoute({
         .max(300)
         .openapi({
           param: { name: 'rolloutId', in: 'path' },
-          example: 'pbx%2Facme%2Frollout%2Fyealink-t54w%2F96.86.0.100',
+          example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41',
         }),
     }),
     query: z.object({
