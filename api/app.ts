@@ -9,6 +9,7 @@ import { journalRoutes } from './routes/journal/journal.index.ts';
 import { pbxRoutes } from './routes/pbxes/pbxes.index.ts';
 import { rolloutRoutes } from './routes/rollouts/rollouts.index.ts';
 import { typeRoutes } from './routes/types/types.index.ts';
+import { createWebRoutes } from './web/pages.ts';
 
 export type { ApiDeps } from './env.ts';
 
@@ -62,5 +63,7 @@ export function createApp(deps: ApiDeps) {
   for (const routes of [pbxRoutes, accountRoutes, typeRoutes, actionRoutes, rolloutRoutes, journalRoutes]) {
     app.route('/', routes);
   }
+  // R15: the "Firmwares" page and its script; no data in them, so no token needed to load them.
+  app.route('/', createWebRoutes());
   return app;
 }

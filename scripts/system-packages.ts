@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
+const has = (cmd: string) =>
+  spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
 
 export function chromiumPath(): string | null {
   const fromEnv = process.env.CHROMIUM_PATH;
@@ -18,7 +19,9 @@ let aptUpdated = false;
 
 function aptInstall(pkg: string): void {
   if (process.getuid?.() !== 0 || !has('apt-get')) {
-    throw new Error(`the Debian package "${pkg}" is missing: install it (apt-get install ${pkg}) and run again`);
+    throw new Error(
+      `the Debian package "${pkg}" is missing: install it (apt-get install ${pkg}) and run again`,
+    );
   }
   process.stderr.write(`[system] installing Debian ${pkg} (first run only)...\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -26,7 +29,10 @@ function aptInstall(pkg: string): void {
     spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
     aptUpdated = true;
   }
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], { stdio: 'inherit', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], {
+    stdio: 'inherit',
+    env,
+  });
   if (r.status !== 0) throw new Error(`apt-get install ${pkg} failed`);
 }
 

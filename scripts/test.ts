@@ -14,7 +14,9 @@ import { provisionTools } from './provision-tools.ts';
 import { ensureSystemPackages } from './system-packages.ts';
 
 if (Number(process.versions.node.split('.')[0]) < 24) {
-  console.error(`Node ${process.versions.node}: run through npm (npm test), which uses Node 24 from node_modules/.bin`);
+  console.error(
+    `Node ${process.versions.node}: run through npm (npm test), which uses Node 24 from node_modules/.bin`,
+  );
   process.exit(1);
 }
 

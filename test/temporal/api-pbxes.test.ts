@@ -105,3 +105,56 @@ describe('register a PBX (R9, R11, R16)', () => {
     expect(await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'other'))).toEqual([]);
   });
 });
+
+describe('the Firmwares page (R15) and the API description', () => {
+  it('R15: serves the page in English and German without a token, holding no tenant data', async () => {
+    const en = await h.app.request('/pbx/acme-head-office/firmwares', {
+      headers: { 'accept-language': 'en-US' },
+    });
+    expect(en.status).toBe(200);
+    expect(en.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const enHtml = await en.text();
+    for (const label of [
+      'Firmware overview',
+      'Firmware in use',
+      'Newest local firmware',
+      'Check now',
+      'Update now',
+    ]) {
+      expect(enHtml).toContain(label);
+    }
+    expect(enHtml).not.toContain('ACME Head Office');
+    const de = await (
+      await h.app.request('/pbx/acme-head-office/firmwares', {
+        headers: { 'accept-language': 'de-DE,de;q=0.9' },
+      })
+    ).text();
+    for (const label of [
+      'Firmware-Übersicht',
+      'Hersteller',
+      'Verwendete FW',
+      'Neueste verfügbare FW',
+      'Automatischer Download und Installation',
+      'Jetzt prüfen',
+      'Jetzt herunterladen',
+      'Jetzt aktualisieren',
+    ]) {
+      expect(de).toContain(label);
+    }
+    const script = await h.app.request('/assets/firmwares.js');
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+    expect(await script.text()).toContain('Bearer');
+    expect((await h.app.request('/pbx/NOT_AN_ID/firmwares')).status).toBe(404);
+  });
+
+  it('serves the OpenAPI document with the bearer scheme on every admin route', async () => {
+    const res = await h.call('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const operations = Object.values(
+      res.body.paths as Record<string, Record<string, { security?: unknown[] }>>,
+    ).flatMap((ops) => Object.values(ops));
+    expect(operations.length).toBeGreaterThanOrEqual(20);
+    for (const op of operations) expect(op.security).toEqual([{ bearer: [] }]);
+  });
+});
