@@ -1,5 +1,7 @@
 import { eq } from 'drizzle-orm';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLifecycles } from '../../api/lifecycle-client.ts';
 import { listJournal } from '../../db/queries/journal.ts';
 import { apiTokens, pbxes } from '../../db/schema.ts';
 import { hashToken, verifySecret } from '../../lib/secrets.ts';
@@ -156,5 +158,30 @@ describe('the Firmwares page (R15) and the API description', () => {
     ).flatMap((ops) => Object.values(ops));
     expect(operations.length).toBeGreaterThanOrEqual(20);
     for (const op of operations) expect(op.security).toEqual([{ bearer: [] }]);
+  });
+});
+
+describe('every PBX has its lifecycle workflow (R16)', () => {
+  it('ensureLifecycles starts missing workflows with the stored moment and leaves running ones alone', async () => {
+    await h.database.db.insert(pbxes).values({
+      id: 'restored',
+      name: 'Restored from a dump',
+      timeZone: 'Asia/Tokyo',
+      weeklyCheckDay: 2,
+      weeklyCheckMinute: 600,
+      provisioningUser: 'restored',
+      provisioningSecretHash: 'scrypt$x$y',
+      sipDomain: 'restored.pbx.local',
+    });
+    const running = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();
+    const logger = pino({ level: 'silent' });
+    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: 2 });
+    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: 2 });
+    const { args } = await stubReceived(h, 'restored');
+    expect(args.weeklyCheck).toEqual({ day: 2, minute: 600 });
+    const after = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();
+    expect(after.runId).toBe(running.runId);
+    const restored = await h.env.client.workflow.getHandle('pbx/restored').describe();
+    expect(restored.status.name).toBe('RUNNING');
   });
 });
