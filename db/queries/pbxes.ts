@@ -15,6 +15,16 @@ export async function getPbx(db: Db, id: string): Promise<PbxRow | undefined> {
   return row;
 }
 
+/** Removes a PBX and (cascading) everything it owns. */
+export async function deletePbx(db: Db, id: string): Promise<void> {
+  await db.delete(pbxes).where(eq(pbxes.id, id));
+}
+
+export async function sipDomainTaken(db: Db, sipDomain: string): Promise<boolean> {
+  const [row] = await db.select({ id: pbxes.id }).from(pbxes).where(eq(pbxes.sipDomain, sipDomain));
+  return row !== undefined;
+}
+
 /** All PBXes, or only the given ones (a PBX-scoped token sees its own only, R16). */
 export async function listPbxes(db: Db, onlyIds?: string[]): Promise<PbxRow[]> {
   const q = db.select().from(pbxes);

@@ -1,15 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import { appendJournal } from '../../../db/queries/journal.ts';
 import {
+  deletePbx,
   getPbx,
   insertPbx,
   listPbxes,
   type PbxRow,
   type PbxSettingsChange,
+  sipDomainTaken,
   updatePbxSettings,
 } from '../../../db/queries/pbxes.ts';
-import { pbxes } from '../../../db/schema.ts';
 import { PBX_ID_PATTERN, pbxIdFromName } from '../../../domain/pbx-id.ts';
 import {
   DEFAULT_UPDATE_MOMENT,
@@ -73,11 +73,8 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
   }
   const sipDomain = body.sipDomain ?? `${id}.pbx.local`;
   if (await getPbx(deps.db, id)) throw new ApiError(409, `a PBX with id ${JSON.stringify(id)} exists`, 'id');
-  const [sameDomain] = await deps.db
-    .select({ id: pbxes.id })
-    .from(pbxes)
-    .where(eq(pbxes.sipDomain, sipDomain));
-  if (sameDomain) throw new ApiError(409, `SIP domain ${JSON.stringify(sipDomain)} is taken`, 'sipDomain');
+  if (await sipDomainTaken(deps.db, sipDomain))
+    throw new ApiError(409, `SIP domain ${JSON.stringify(sipDomain)} is taken`, 'sipDomain');
 
   // R9: drawn once, here, with crypto randomness; stored and never drawn again.
   const weeklyCheck = drawWeeklyCheckMoment(randomInt);
@@ -107,7 +104,7 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     await startLifecycle(deps, pbx);
   } catch (err) {
     // Without its workflow the PBX would be a half-registered ghost: undo and let the admin retry.
-    await deps.db.delete(pbxes).where(eq(pbxes.id, id));
+    await deletePbx(deps.db, id);
     deps.logger.error({ err, pbxId: id }, 'could not start the lifecycle workflow; registration undone');
     throw new ApiError(503, `Temporal is not reachable; PBX ${id} was not registered`);
   }
