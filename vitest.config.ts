@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['./test/global-setup.ts'],
+    setupFiles: ['./test/setup-temporal.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -63,6 +63,12 @@ export interface DownloadResult {
 
 // ---- restart (R5) -------------------------------------------------------------------------------
 
+export interface RestartCleanupInput {
+  pbxId: string;
+  /** Who restarted the PBX (token name, or `system`). */
+  who: string;
+}
+
 export interface RestartCleanupResult {
   removed: Array<{ modelId: string; version: string }>;
   blobsDeleted: number;
@@ -86,6 +92,11 @@ export interface BlockInput {
   phoneIds: number[];
   /** How long a phone gets to come back on the target version. */
   timeoutMs?: number;
+  /** For the journal (default: system/system). */
+  why?: JournalWhy;
+  who?: string;
+  /** The rollout this block belongs to, for logs. */
+  rolloutId?: string;
 }
 
 export interface PhoneResult {

@@ -83,15 +83,35 @@ export const phoneAccounts = pgTable(
     displayName: text('display_name'),
     /** R4: an account counts whether or not it is active. */
     active: boolean('active').notNull().default(true),
-    /** SIP digest credentials: HA1 = MD5(extension:sipDomain:password); the password itself is not stored. */
-    sipHa1: text('sip_ha1'),
     /** R6 "in use": learned from the phone's User-Agent. */
     installedVersion: text('installed_version'),
     userAgent: text('user_agent'),
     lastContactAt: ts('last_contact_at'),
-    /** Where the phone's SIP REGISTER came from (host:port), for NOTIFY. */
+    /**
+     * The registered SIP contact for NOTIFY: the Contact URI's user part with the host:port the REGISTER
+     * actually came from (rport, RFC 3581), e.g. `sip:p17@127.0.0.1:40001`.
+     */
     sipContact: text('sip_contact'),
     sipRegisteredUntil: ts('sip_registered_until'),
+    /** SIP digest credential as HA1 = MD5(extension:sipDomain:password) (lib/secrets.ts sipHa1); the password is not stored. */
+    sipHa1: text('sip_ha1'),
+    /** Call-ID of the current registration; a REGISTER with a new Call-ID means the phone rebooted (RFC 3261 10.2). */
+    sipCallId: text('sip_call_id'),
+    lastBootAt: ts('last_boot_at'),
+    /** Last time the phone fetched one of its provisioning files. */
+    lastProvisionedAt: ts('last_provisioned_at'),
+    /**
+     * R7/R11: the version an approved rollout currently offers this phone. Provisioning files carry a firmware
+     * URL only while it is set; cleared when the phone reports it or its block ends.
+     */
+    firmwareTargetVersion: text('firmware_target_version'),
+    firmwareTargetSetAt: ts('firmware_target_set_at'),
+    /** What the provisioning side saw of the phone's last firmware download (block outcomes, R12). */
+    firmwareFetchFile: text('firmware_fetch_file'),
+    firmwareFetchStartedAt: ts('firmware_fetch_started_at'),
+    firmwareFetchCompletedAt: ts('firmware_fetch_completed_at'),
+    firmwareFetchAbortedAt: ts('firmware_fetch_aborted_at'),
+    firmwareFetchBytes: bigint('firmware_fetch_bytes', { mode: 'number' }),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

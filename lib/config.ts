@@ -53,6 +53,13 @@ const envSchema = z.object({
   SIP_PUBLIC_HOST: z.string().default('127.0.0.1'),
 
   FIRMWARE_SERVER_URL: z.string().url().default('http://127.0.0.1:8090'),
+  /** Reference firmware server (firmware-server/): where it keeps its state, keys and hash cache. */
+  FIRMWARE_SERVER_DATA_DIR: z.string().optional(),
+  FIRMWARE_SERVER_HOST: z.string().default('127.0.0.1'),
+  /** Scales the generated firmware sizes of a newly seeded reference server (1 = realistic, tens of MB). */
+  FIRMWARE_SIZE_SCALE: z.coerce.number().positive().max(10).default(1),
+  /** PBX side: headers / between-chunks timeout for catalog and firmware requests. */
+  FIRMWARE_HTTP_TIMEOUT_MS: positive.default(30_000),
   CATALOG_PUBLIC_KEY: z.string().optional(),
   CATALOG_PUBLIC_KEY_FILE: z.string().optional(),
   FIRMWARE_STORE_DIR: z.string().optional(),
@@ -98,7 +105,17 @@ export interface Config {
   };
   provisioning: { port: number; publicUrl: string };
   sip: { host: string; port: number; publicHost: string };
-  firmwareServer: { url: string; publicKey: string | undefined; publicKeyFile: string | undefined };
+  firmwareServer: {
+    url: string;
+    publicKey: string | undefined;
+    publicKeyFile: string | undefined;
+    /** Reference server only. */
+    dataDir: string;
+    host: string;
+    sizeScale: number;
+    /** PBX side: undici headers/body timeout. */
+    httpTimeoutMs: number;
+  };
   firmwareStoreDir: string;
   imageFirmwareDir: string;
   logDir: string;
@@ -176,6 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: e.FIRMWARE_SERVER_URL,
       publicKey: e.CATALOG_PUBLIC_KEY,
       publicKeyFile: e.CATALOG_PUBLIC_KEY_FILE,
+      dataDir: e.FIRMWARE_SERVER_DATA_DIR ?? join(e.DATA_DIR, 'firmware-server'),
+      host: e.FIRMWARE_SERVER_HOST,
+      sizeScale: e.FIRMWARE_SIZE_SCALE,
+      httpTimeoutMs: e.FIRMWARE_HTTP_TIMEOUT_MS,
     },
     firmwareStoreDir: e.FIRMWARE_STORE_DIR ?? join(e.DATA_DIR, 'store'),
     imageFirmwareDir: e.IMAGE_FIRMWARE_DIR ?? join(e.DATA_DIR, 'image-firmware'),

@@ -16,6 +16,7 @@ import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
 import { workerConnectionOptions } from '../lib/temporal.ts';
+import { type PhoneEdge, startPhoneEdge } from '../phones/edge.ts';
 import { workflowsPath } from './bundle.ts';
 
 const config = loadConfig();
@@ -69,12 +70,21 @@ if (config.worker.roles.has('downloads')) {
     }),
   );
 }
+let phoneEdge: PhoneEdge | undefined;
 if (config.worker.roles.has('phones')) {
+  // The phone edge (provisioning HTTP + SIP) lives with the activities that NOTIFY phones and wait for them.
+  phoneEdge = await startPhoneEdge(deps, {
+    provisioningPort: config.provisioning.port,
+    sipPort: config.sip.port,
+    host: config.sip.host,
+    provisioningPublicUrl: config.provisioning.publicUrl,
+    sipPublicHost: config.sip.publicHost,
+  });
   workers.push(
     await Worker.create({
       ...common,
       taskQueue: config.taskQueues.phones,
-      activities: createPhoneActivities(deps),
+      activities: createPhoneActivities(deps, phoneEdge),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentBlocks,
     }),
   );
@@ -84,6 +94,7 @@ try {
   // Runtime's shutdown signals (SIGINT/SIGTERM) make every worker drain and return.
   await Promise.all(workers.map((w) => w.run()));
 } finally {
+  await phoneEdge?.close();
   logs.close();
   await connection.close();
   await dbHandle.close();

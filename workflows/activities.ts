@@ -25,7 +25,7 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES) {
   const downloads = proxyActivities<DownloadActivityFns>({
     taskQueue: queues.downloads,
     startToCloseTimeout: '6 hours',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: '1 minute',
     retry: {
       initialInterval: '10 seconds',
       backoffCoefficient: 2,
@@ -38,7 +38,9 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES) {
   const phones = proxyActivities<PhoneActivityFns>({
     taskQueue: queues.phones,
     startToCloseTimeout: '45 minutes',
-    heartbeatTimeout: '2 minutes',
+    // The block heartbeats every second while it waits; a dead worker is noticed within 30 s and the block
+    // resumes on another one from the heartbeat details (no phone notified twice that the details name).
+    heartbeatTimeout: '30 seconds',
     retry: {
       initialInterval: '30 seconds',
       backoffCoefficient: 2,

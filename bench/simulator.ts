@@ -1,0 +1,280 @@
+/**
+ * Benchmark of the fleet simulator at fleet size: N phones (default 20,000) in ONE simulator process (a child,
+ * so its CPU time and peak RSS are its own) against a real phone edge (this process) and a real Postgres.
+ * The phones boot (REGISTER with digest + boot provisioning), then a share of them is updated in blocks of 50
+ * (NOTIFY, provisioning, firmware download, flash 0 ms, reboot, re-REGISTER).
+ *
+ *   npm run bench:simulator -- [--phones 20000] [--update-share 0.1] [--boot-spread-ms 20000] [--blocks-at-once 20]
+ *
+ * Uses DATABASE_URL when set (a fresh PBX per run), else an embedded Postgres in a temporary folder.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { BlockResult } from '../activities/contracts.ts';
+import { runBlockUpdate } from '../activities/update-block.ts';
+import { connectDb } from '../db/client.ts';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { blobs, localFirmware, pbxes, phoneModels } from '../db/schema.ts';
+import { modelIdOf, type Vendor } from '../domain/vendors.ts';
+import { loadConfig, repoRoot } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { PbxLogs } from '../lib/pbx-logs.ts';
+import { freePort } from '../lib/ports.ts';
+import { hashSecret } from '../lib/secrets.ts';
+import { blobPath } from '../lib/store-paths.ts';
+import { startPhoneEdge } from '../phones/edge.ts';
+import { createSimulatedFleet, fleetSpecOf } from '../simulator/accounts.ts';
+import { simulatedFirmwareImage } from '../simulator/firmware-image.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    phones: { type: 'string', default: '20000' },
+    'update-share': { type: 'string', default: '0.1' },
+    'boot-spread-ms': { type: 'string', default: '20000' },
+    'blocks-at-once': { type: 'string', default: '20' },
+    'firmware-kib': { type: 'string', default: '64' },
+  },
+});
+const phoneCount = Number(a.phones);
+const updateShare = Number(a['update-share']);
+const bootSpreadMs = Number(a['boot-spread-ms']);
+const blocksAtOnce = Number(a['blocks-at-once']);
+const firmwareBytes = Number(a['firmware-kib']) * 1024;
+if (![phoneCount, bootSpreadMs, blocksAtOnce, firmwareBytes].every((n) => Number.isInteger(n) && n >= 0)) {
+  throw new Error('--phones, --boot-spread-ms, --blocks-at-once, --firmware-kib take whole numbers');
+}
+if (!(updateShare >= 0 && updateShare <= 1)) throw new Error('--update-share must be within 0..1');
+
+const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const work = mkdtempSync(join(tmpdir(), 'pfd-bench-sim-'));
+chmodSync(work, 0o755); // Postgres runs as its own user when we are root
+const MODELS: Array<{
+  vendor: Vendor;
+  model: string;
+  provisioningKey: string;
+  from: string;
+  to: string;
+  file: string;
+}> = [
+  {
+    vendor: 'yealink',
+    model: 'T54W',
+    provisioningKey: '096',
+    from: '96.86.0.45',
+    to: '96.86.0.70',
+    file: 'T54W-96.86.0.70.rom',
+  },
+  {
+    vendor: 'snom',
+    model: 'D785',
+    provisioningKey: 'snomD785',
+    from: '10.1.33.33',
+    to: '10.1.84.12',
+    file: 'snomD785-10.1.84.12-SIP-r.bin',
+  },
+  {
+    vendor: 'grandstream',
+    model: 'HT802',
+    provisioningKey: 'HT802',
+    from: '1.0.29.8',
+    to: '1.0.43.11',
+    file: 'ht802fw.bin',
+  },
+  {
+    vendor: 'gigaset',
+    model: 'N670',
+    provisioningKey: 'Nx70',
+    from: '2.43.0',
+    to: '2.65.0',
+    file: 'Gigaset-Nx70-V2.65.0.bin',
+  },
+];
+
+let stopPostgres = async () => {};
+let dbUrl = process.env.DATABASE_URL;
+if (!dbUrl) {
+  say('starting an embedded Postgres');
+  const pg = await startEmbeddedPostgres({ dir: join(work, 'postgres'), port: await freePort() });
+  stopPostgres = () => pg.stop();
+  dbUrl = await pg.ensureDatabase('bench_simulator');
+}
+await migrateDatabase(dbUrl);
+if (process.env.BENCH_ASYNC_COMMIT === '1') {
+  const h = connectDb(dbUrl, { max: 1 });
+  await h.sql.unsafe(`alter database ${new URL(dbUrl).pathname.slice(1)} set synchronous_commit = off`);
+  await h.close();
+}
+const handle = connectDb(dbUrl, { max: 20 });
+const db = handle.db;
+const config = loadConfig({ ...process.env, DATA_DIR: work, LOG_LEVEL: 'warn' });
+const logs = new PbxLogs(config.logDir);
+const deps = { config, db, logs, logger: createLogger('bench-edge', 'warn') };
+
+const pbxId = `bench-${randomBytes(3).toString('hex')}`;
+const password = randomBytes(12).toString('base64url');
+await db.insert(pbxes).values({
+  id: pbxId,
+  name: 'Simulator benchmark',
+  timeZone: 'Europe/Berlin',
+  weeklyCheckDay: 0,
+  weeklyCheckMinute: 60,
+  provisioningUser: 'bench',
+  provisioningSecretHash: await hashSecret(password),
+  sipDomain: `${pbxId}.pbx.test`,
+});
+for (const m of MODELS) {
+  const id = modelIdOf(m.vendor, m.model);
+  await db
+    .insert(phoneModels)
+    .values({ id, vendor: m.vendor, model: m.model, provisioningKey: m.provisioningKey })
+    .onConflictDoNothing();
+  const image = simulatedFirmwareImage(m.to, firmwareBytes);
+  const sha256 = createHash('sha256').update(image).digest('hex');
+  const path = blobPath(config.firmwareStoreDir, sha256);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, image);
+  await db.insert(blobs).values({ sha256, size: image.length }).onConflictDoNothing();
+  await db
+    .insert(localFirmware)
+    .values({ pbxId, modelId: id, version: m.to, fileName: m.file, sha256, source: 'download' });
+}
+say(`creating ${phoneCount} phone accounts on ${pbxId}`);
+const perModel = Math.floor(phoneCount / MODELS.length);
+const accounts = await createSimulatedFleet(db, {
+  pbxId,
+  models: Object.fromEntries(
+    MODELS.map((m, i) => [
+      modelIdOf(m.vendor, m.model),
+      i === 0 ? phoneCount - perModel * (MODELS.length - 1) : perModel,
+    ]),
+  ),
+  initialVersion: Object.fromEntries(MODELS.map((m) => [modelIdOf(m.vendor, m.model), m.from])),
+});
+
+const edge = await startPhoneEdge(deps, { provisioningPort: 0, sipPort: 0, host: '127.0.0.1' });
+const fleetFile = join(work, 'fleet.json');
+writeFileSync(
+  fleetFile,
+  JSON.stringify(
+    fleetSpecOf(accounts, {
+      provisioningUrl: edge.provisioningUrlFor(pbxId),
+      provisioningPassword: password,
+      sipHost: '127.0.0.1',
+      sipPort: edge.sipPort,
+    }),
+  ),
+);
+
+// ---- the simulator process ----------------------------------------------------------------------
+const edgeUsageBefore = process.resourceUsage();
+const child = spawn(
+  process.execPath,
+  [
+    join(repoRoot, 'simulator/main.ts'),
+    '--fleet',
+    fleetFile,
+    '--flash-ms',
+    '0',
+    '--stats-every',
+    '0',
+    '--boot-spread-ms',
+    String(bootSpreadMs),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: '0' } },
+);
+const lines = createInterface({ input: child.stdout });
+const waiters = new Map<string, (line: Record<string, unknown>) => void>();
+lines.on('line', (raw) => {
+  let line: Record<string, unknown>;
+  try {
+    line = JSON.parse(raw);
+  } catch {
+    return;
+  }
+  waiters.get(String(line.msg))?.(line);
+});
+const nextLine = (msg: string) =>
+  new Promise<Record<string, unknown>>((resolve) => waiters.set(msg, resolve));
+
+const bootStarted = Date.now();
+say(`simulator booting ${phoneCount} phones (spread over ${bootSpreadMs} ms)`);
+const booted = await nextLine('fleet booted');
+const bootMs = Date.now() - bootStarted;
+say(`booted: ${booted.registered} registered in ${bootMs} ms`);
+
+// ---- block updates for a share of the phones ------------------------------------------------------
+const blocks: Array<{ modelId: string; to: string; ids: number[] }> = [];
+for (const m of MODELS) {
+  const modelId = modelIdOf(m.vendor, m.model);
+  const ids = accounts.phones.filter((p) => p.modelId === modelId).map((p) => p.id);
+  const chosen = ids.slice(0, Math.round(ids.length * updateShare));
+  for (let i = 0; i < chosen.length; i += 50)
+    blocks.push({ modelId, to: m.to, ids: chosen.slice(i, i + 50) });
+}
+const updateStarted = Date.now();
+const outcomes: Record<string, number> = {};
+let next = 0;
+const never = new AbortController().signal;
+await Promise.all(
+  Array.from({ length: Math.min(blocksAtOnce, blocks.length) }, async () => {
+    while (next < blocks.length) {
+      const b = blocks[next++] as (typeof blocks)[number];
+      const result: BlockResult = await runBlockUpdate(
+        deps,
+        edge,
+        { pbxId, modelId: b.modelId, targetVersion: b.to, phoneIds: b.ids, timeoutMs: 120_000 },
+        { previous: undefined, heartbeat: () => {}, signal: never },
+      );
+      for (const r of result.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    }
+  }),
+);
+const updateMs = Date.now() - updateStarted;
+const updated = outcomes.updated ?? 0;
+say(`updated ${updated} phones in ${blocks.length} blocks in ${updateMs} ms`);
+
+child.kill('SIGTERM');
+const stopped = await nextLine('fleet stopped');
+const edgeUsage = process.resourceUsage();
+const summary = {
+  phones: phoneCount,
+  simulator: {
+    cpuUserMs: stopped.cpuUserMs,
+    cpuSystemMs: stopped.cpuSystemMs,
+    peakRssMiB: stopped.peakRssMiB,
+    sip: stopped.sip,
+  },
+  boot: {
+    ms: bootMs,
+    registered: booted.registered,
+    registrationsPerSecond: Math.round((Number(booted.registered) / bootMs) * 1000),
+  },
+  update: {
+    phones: blocks.reduce((n, b) => n + b.ids.length, 0),
+    blocks: blocks.length,
+    blocksAtOnce,
+    ms: updateMs,
+    phonesPerSecond: Math.round((updated / updateMs) * 1000),
+    outcomes,
+    firmwareKiB: firmwareBytes / 1024,
+  },
+  edge: {
+    cpuUserMs: Math.round((edgeUsage.userCPUTime - edgeUsageBefore.userCPUTime) / 1000),
+    cpuSystemMs: Math.round((edgeUsage.systemCPUTime - edgeUsageBefore.systemCPUTime) / 1000),
+    peakRssMiB: Math.round(edgeUsage.maxRSS / 1024),
+    sip: edge.sip.stats,
+  },
+};
+process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+
+await edge.close();
+logs.close();
+await handle.close();
+await stopPostgres();
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,284 @@
+/**
+ * Phone accounts as the phone edge (provisioning HTTP, SIP) and block updates see them: who a phone is, what it
+ * last reported, and what the provisioning side saw of its firmware download.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { localFirmware, pbxes, phoneAccounts, phoneModels, typeSettings } from '../schema.ts';
+
+export interface EdgePbx {
+  id: string;
+  sipDomain: string;
+  provisioningUser: string;
+  provisioningSecretHash: string;
+}
+
+const edgePbxColumns = {
+  id: pbxes.id,
+  sipDomain: pbxes.sipDomain,
+  provisioningUser: pbxes.provisioningUser,
+  provisioningSecretHash: pbxes.provisioningSecretHash,
+};
+
+export async function findEdgePbx(db: Db, pbxId: string): Promise<EdgePbx | undefined> {
+  const [row] = await db.select(edgePbxColumns).from(pbxes).where(eq(pbxes.id, pbxId));
+  return row;
+}
+
+export async function findEdgePbxBySipDomain(db: Db, sipDomain: string): Promise<EdgePbx | undefined> {
+  const [row] = await db
+    .select(edgePbxColumns)
+    .from(pbxes)
+    .where(eq(sql`lower(${pbxes.sipDomain})`, sipDomain.toLowerCase()));
+  return row;
+}
+
+export type PhoneModelRow = typeof phoneModels.$inferSelect;
+
+export async function listPhoneModels(db: Db): Promise<PhoneModelRow[]> {
+  return db.select().from(phoneModels);
+}
+
+/** A phone account with its model, as the edge and block updates need it. */
+export interface EdgePhone {
+  id: number;
+  pbxId: string;
+  modelId: string;
+  mac: string;
+  extension: string;
+  displayName: string | null;
+  installedVersion: string | null;
+  userAgent: string | null;
+  lastContactAt: Date | null;
+  sipContact: string | null;
+  sipRegisteredUntil: Date | null;
+  sipHa1: string | null;
+  sipCallId: string | null;
+  lastBootAt: Date | null;
+  lastProvisionedAt: Date | null;
+  firmwareTargetVersion: string | null;
+  firmwareTargetSetAt: Date | null;
+  firmwareFetchFile: string | null;
+  firmwareFetchStartedAt: Date | null;
+  firmwareFetchCompletedAt: Date | null;
+  firmwareFetchAbortedAt: Date | null;
+  firmwareFetchBytes: number | null;
+  vendor: string;
+  model: string;
+  provisioningKey: string;
+}
+
+const edgePhoneColumns = {
+  id: phoneAccounts.id,
+  pbxId: phoneAccounts.pbxId,
+  modelId: phoneAccounts.modelId,
+  mac: phoneAccounts.mac,
+  extension: phoneAccounts.extension,
+  displayName: phoneAccounts.displayName,
+  installedVersion: phoneAccounts.installedVersion,
+  userAgent: phoneAccounts.userAgent,
+  lastContactAt: phoneAccounts.lastContactAt,
+  sipContact: phoneAccounts.sipContact,
+  sipRegisteredUntil: phoneAccounts.sipRegisteredUntil,
+  sipHa1: phoneAccounts.sipHa1,
+  sipCallId: phoneAccounts.sipCallId,
+  lastBootAt: phoneAccounts.lastBootAt,
+  lastProvisionedAt: phoneAccounts.lastProvisionedAt,
+  firmwareTargetVersion: phoneAccounts.firmwareTargetVersion,
+  firmwareTargetSetAt: phoneAccounts.firmwareTargetSetAt,
+  firmwareFetchFile: phoneAccounts.firmwareFetchFile,
+  firmwareFetchStartedAt: phoneAccounts.firmwareFetchStartedAt,
+  firmwareFetchCompletedAt: phoneAccounts.firmwareFetchCompletedAt,
+  firmwareFetchAbortedAt: phoneAccounts.firmwareFetchAbortedAt,
+  firmwareFetchBytes: phoneAccounts.firmwareFetchBytes,
+  vendor: phoneModels.vendor,
+  model: phoneModels.model,
+  provisioningKey: phoneModels.provisioningKey,
+};
+
+function selectEdgePhones(db: Db) {
+  return db
+    .select(edgePhoneColumns)
+    .from(phoneAccounts)
+    .innerJoin(phoneModels, eq(phoneModels.id, phoneAccounts.modelId));
+}
+
+export async function findPhoneByMac(db: Db, pbxId: string, mac: string): Promise<EdgePhone | undefined> {
+  const [row] = await selectEdgePhones(db).where(
+    and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.mac, mac.toLowerCase())),
+  );
+  return row;
+}
+
+export async function findPhoneByExtension(
+  db: Db,
+  pbxId: string,
+  extension: string,
+): Promise<EdgePhone | undefined> {
+  const [row] = await selectEdgePhones(db).where(
+    and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.extension, extension)),
+  );
+  return row;
+}
+
+export async function listPhonesByIds(db: Db, pbxId: string, ids: number[]): Promise<EdgePhone[]> {
+  if (ids.length === 0) return [];
+  return selectEdgePhones(db).where(and(eq(phoneAccounts.pbxId, pbxId), inArray(phoneAccounts.id, ids)));
+}
+
+/**
+ * Sets the installed version from a trusted report and, when it is the version a rollout offered, clears the
+ * offer (R7/R11: firmware is offered until the phone runs it, not beyond). Column references in SET read the
+ * row as it was before the update.
+ */
+function versionReport(version: string | null) {
+  return {
+    installedVersion: sql`coalesce(${version}::text, ${phoneAccounts.installedVersion})`,
+    firmwareTargetVersion: sql`case when ${phoneAccounts.firmwareTargetVersion} = ${version}::text then null else ${phoneAccounts.firmwareTargetVersion} end`,
+  };
+}
+
+export interface RegistrationReport {
+  contact: string;
+  registeredUntil: Date;
+  userAgent: string | null;
+  /** Only when the UA names the account's vendor and model. */
+  version: string | null;
+  callId: string;
+  at: Date;
+}
+
+export async function recordRegistration(db: Db, phoneId: number, r: RegistrationReport): Promise<void> {
+  await db
+    .update(phoneAccounts)
+    .set({
+      sipContact: r.contact,
+      sipRegisteredUntil: r.registeredUntil,
+      userAgent: r.userAgent ?? sql`${phoneAccounts.userAgent}`,
+      lastContactAt: r.at,
+      // RFC 3261 10.2: a UA keeps its Call-ID for all registrations of one boot cycle.
+      lastBootAt: sql`case when ${phoneAccounts.sipCallId} is distinct from ${r.callId}::text then ${r.at.toISOString()}::timestamptz else ${phoneAccounts.lastBootAt} end`,
+      sipCallId: r.callId,
+      ...versionReport(r.version),
+    })
+    .where(eq(phoneAccounts.id, phoneId));
+}
+
+export async function recordUnregistration(db: Db, phoneId: number, at: Date): Promise<void> {
+  await db
+    .update(phoneAccounts)
+    .set({ sipContact: null, sipRegisteredUntil: null, lastContactAt: at })
+    .where(eq(phoneAccounts.id, phoneId));
+}
+
+export async function recordProvisioningFetch(
+  db: Db,
+  phoneId: number,
+  r: { userAgent: string | null; version: string | null; at: Date },
+): Promise<void> {
+  await db
+    .update(phoneAccounts)
+    .set({
+      lastProvisionedAt: r.at,
+      lastContactAt: r.at,
+      userAgent: r.userAgent ?? sql`${phoneAccounts.userAgent}`,
+      ...versionReport(r.version),
+    })
+    .where(eq(phoneAccounts.id, phoneId));
+}
+
+export type FirmwareFetchPhase = 'started' | 'completed' | 'aborted';
+
+export async function recordFirmwareFetch(
+  db: Db,
+  phoneId: number,
+  r: { phase: FirmwareFetchPhase; file: string; bytes: number; at: Date },
+): Promise<void> {
+  const set =
+    r.phase === 'started'
+      ? { firmwareFetchFile: r.file, firmwareFetchStartedAt: r.at, firmwareFetchBytes: 0 }
+      : r.phase === 'completed'
+        ? { firmwareFetchCompletedAt: r.at, firmwareFetchBytes: r.bytes }
+        : { firmwareFetchAbortedAt: r.at, firmwareFetchBytes: r.bytes };
+  await db
+    .update(phoneAccounts)
+    .set({ ...set, lastContactAt: r.at })
+    .where(eq(phoneAccounts.id, phoneId));
+}
+
+/** R7/R11: offer `version` to these phones of an approved rollout block. */
+export async function setFirmwareTargets(
+  db: Db,
+  pbxId: string,
+  phoneIds: number[],
+  version: string,
+  at: Date,
+): Promise<void> {
+  if (phoneIds.length === 0) return;
+  await db
+    .update(phoneAccounts)
+    .set({ firmwareTargetVersion: version, firmwareTargetSetAt: at })
+    .where(and(eq(phoneAccounts.pbxId, pbxId), inArray(phoneAccounts.id, phoneIds)));
+}
+
+/** Withdraws the offer of `version` (a finished or failed block); other offers stay. */
+export async function clearFirmwareTargets(
+  db: Db,
+  pbxId: string,
+  phoneIds: number[],
+  version: string,
+): Promise<void> {
+  if (phoneIds.length === 0) return;
+  await db
+    .update(phoneAccounts)
+    .set({ firmwareTargetVersion: null, firmwareTargetSetAt: null })
+    .where(
+      and(
+        eq(phoneAccounts.pbxId, pbxId),
+        inArray(phoneAccounts.id, phoneIds),
+        eq(phoneAccounts.firmwareTargetVersion, version),
+      ),
+    );
+}
+
+export type LocalFirmwareRow = typeof localFirmware.$inferSelect;
+
+export async function findLocalFirmware(
+  db: Db,
+  pbxId: string,
+  modelId: string,
+  version: string,
+): Promise<LocalFirmwareRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(localFirmware)
+    .where(
+      and(
+        eq(localFirmware.pbxId, pbxId),
+        eq(localFirmware.modelId, modelId),
+        eq(localFirmware.version, version),
+      ),
+    );
+  return row;
+}
+
+/** The local firmware rows of a PBX with this file name (a PBX serves only files it references). */
+export async function listLocalFirmwareByFileName(
+  db: Db,
+  pbxId: string,
+  fileName: string,
+): Promise<LocalFirmwareRow[]> {
+  return db
+    .select()
+    .from(localFirmware)
+    .where(and(eq(localFirmware.pbxId, pbxId), eq(localFirmware.fileName, fileName)));
+}
+
+/** R7: a missing settings row means Auto-Update on. */
+export async function isAutoUpdateOn(db: Db, pbxId: string, modelId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ autoUpdate: typeSettings.autoUpdate })
+    .from(typeSettings)
+    .where(and(eq(typeSettings.pbxId, pbxId), eq(typeSettings.modelId, modelId)));
+  return row?.autoUpdate ?? true;
+}

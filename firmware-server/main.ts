@@ -1,0 +1,53 @@
+/**
+ * `npm run firmware-server`: runs the reference firmware server until SIGINT/SIGTERM.
+ *   --port <n>         default: the port of FIRMWARE_SERVER_URL (8090)
+ *   --host <addr>      default: FIRMWARE_SERVER_HOST (127.0.0.1)
+ *   --data-dir <dir>   default: FIRMWARE_SERVER_DATA_DIR (<DATA_DIR>/firmware-server)
+ *   --size-scale <x>   default: FIRMWARE_SIZE_SCALE (1 = realistic sizes; applies when a data dir is first seeded)
+ * The public key PBXes must trust is printed at start and kept in <data-dir>/catalog-public.key.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { startFirmwareServer } from './server.ts';
+
+const config = loadConfig();
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'size-scale': { type: 'string' },
+  },
+});
+const logger = createLogger('firmware-server', config.logLevel);
+const port = Number(values.port ?? (new URL(config.firmwareServer.url).port || 80));
+const sizeScale = Number(values['size-scale'] ?? config.firmwareServer.sizeScale);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  logger.fatal({ port: values.port }, 'invalid --port');
+  process.exit(2);
+}
+if (!(sizeScale > 0)) {
+  logger.fatal({ sizeScale: values['size-scale'] }, 'invalid --size-scale');
+  process.exit(2);
+}
+
+try {
+  const server = await startFirmwareServer({
+    port,
+    host: values.host ?? config.firmwareServer.host,
+    dataDir: values['data-dir'] ?? config.firmwareServer.dataDir,
+    sizeScale,
+    logger,
+  });
+  const stop = async () => {
+    await server.close();
+    logger.info('firmware server stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} catch (err) {
+  logger.fatal({ err }, 'firmware server did not start');
+  process.exit(1);
+}

@@ -1,0 +1,257 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BlockInput, BlockResult } from '../../activities/contracts.ts';
+import { type BlockProgress, createBlockUpdateActivities } from '../../activities/update-block.ts';
+import { journal, phoneAccounts, typeSettings } from '../../db/schema.ts';
+import { createSimulatedFleet, fleetSpecOf, type SimulatedFleetAccounts } from '../../simulator/accounts.ts';
+import { type Fleet, startFleet } from '../../simulator/fleet.ts';
+import type { Failure } from '../../simulator/types.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import {
+  type EdgeFixture,
+  seedFirmware,
+  seedModels,
+  seedPbx,
+  startEdgeFixture,
+} from '../support/phone-fixtures.ts';
+
+const TARGETS: Record<string, { version: string; fileName: string }> = {
+  'yealink-t54w': { version: '96.86.0.70', fileName: 'T54W-96.86.0.70.rom' },
+  'snom-d785': { version: '10.1.84.12', fileName: 'snomD785-10.1.84.12-SIP-r.bin' },
+  'grandstream-ht802': { version: '1.0.43.11', fileName: 'ht802fw.bin' },
+  'gigaset-n670': { version: '2.65.0', fileName: 'Gigaset-Nx70-V2.65.0-build.8504c90.bin' },
+};
+const FAILING_MODEL = 'yealink-t46u';
+const FAILING_TARGET = { version: '108.86.0.90', fileName: 'T46U-108.86.0.90.rom' };
+
+describe('R12: block updates against simulated phones over real UDP and HTTP', () => {
+  let t: TestDatabase;
+  let fx: EdgeFixture;
+  let pbx: Awaited<ReturnType<typeof seedPbx>>;
+  let accounts: SimulatedFleetAccounts;
+  let fleet: Fleet;
+  let activities: ReturnType<typeof createBlockUpdateActivities>;
+
+  const idsOf = (modelId: string, acc = accounts) =>
+    acc.phones.filter((p) => p.modelId === modelId).map((p) => p.id);
+  const spec = (acc: SimulatedFleetAccounts) =>
+    fleetSpecOf(acc, {
+      provisioningUrl: fx.edge.provisioningUrlFor(pbx.id),
+      provisioningPassword: pbx.provisioningPassword,
+      sipHost: '127.0.0.1',
+      sipPort: fx.edge.sipPort,
+    });
+
+  function runBlock(input: BlockInput, info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {}) {
+    const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+    const heartbeats: BlockProgress[] = [];
+    env.on('heartbeat', (d: BlockProgress) => heartbeats.push(d));
+    return { env, heartbeats, result: env.run(activities.updatePhoneBlock, input) as Promise<BlockResult> };
+  }
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    fx = await startEdgeFixture(t.db, { t1Ms: 100, t2Ms: 800 });
+    pbx = await seedPbx(t.db, 'delta');
+    await seedModels(t.db);
+    for (const [modelId, f] of Object.entries(TARGETS)) {
+      await seedFirmware(t.db, fx, { pbxId: pbx.id, modelId, ...f, size: 256 * 1024 });
+    }
+    accounts = await createSimulatedFleet(t.db, {
+      pbxId: pbx.id,
+      models: Object.fromEntries(Object.keys(TARGETS).map((m) => [m, 50])),
+    });
+    fleet = await startFleet(spec(accounts), {
+      flashMs: 150,
+      bootSpreadMs: 500,
+      sipTimers: { t1Ms: 100, t2Ms: 800 },
+    });
+    await fleet.booted;
+    activities = createBlockUpdateActivities(fx.deps, fx.edge);
+  });
+  afterAll(async () => {
+    await fleet?.close();
+    await fx?.close();
+    await t?.drop();
+  });
+
+  it('R7: a booted fleet registers and provisions but is offered no firmware outside a block', async () => {
+    const s = fleet.stats();
+    expect(s.registered).toBe(200);
+    expect(s.downloads).toBe(0);
+    const rows = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, pbx.id));
+    expect(rows.every((r) => r.sipContact && r.installedVersion && r.lastProvisionedAt)).toBe(true);
+  });
+
+  it('R12: a block of 50 phones of each vendor updates to the target version', async () => {
+    const runs = Object.entries(TARGETS).map(([modelId, f]) => ({
+      modelId,
+      ...runBlock({
+        pbxId: pbx.id,
+        modelId,
+        targetVersion: f.version,
+        phoneIds: idsOf(modelId),
+        timeoutMs: 60_000,
+      }),
+    }));
+    for (const run of runs) {
+      const { results } = await run.result;
+      const target = TARGETS[run.modelId]!.version;
+      expect(results).toHaveLength(50);
+      expect(results.filter((r) => r.outcome !== 'updated')).toEqual([]);
+      expect(results.every((r) => r.reportedVersion === target && r.fromVersion !== target)).toBe(true);
+      expect(run.heartbeats.at(-1)).toMatchObject({ updated: 50, pending: 0 });
+      expect(run.heartbeats.at(-1)?.notified).toHaveLength(50);
+    }
+    for (const p of accounts.phones) {
+      const sim = fleet.byMac(p.mac)!;
+      expect(sim.version).toBe(TARGETS[p.modelId]!.version);
+      expect(sim.notifies).toBe(1);
+      expect(sim.flashes).toBe(1);
+    }
+    const rows = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, pbx.id));
+    expect(rows.filter((r) => r.installedVersion !== TARGETS[r.modelId]!.version)).toEqual([]);
+    expect(rows.filter((r) => r.firmwareTargetVersion !== null)).toEqual([]);
+    const finished = await t.db
+      .select()
+      .from(journal)
+      .where(and(eq(journal.pbxId, pbx.id), eq(journal.action, 'phones.block-finished')));
+    expect(finished.map((j) => j.details.outcomes)).toEqual(Array(4).fill({ updated: 50 }));
+  });
+
+  it('R12: a retried block does not notify phones already on the target', async () => {
+    const before = fleet.stats().notifies;
+    const { result } = runBlock({
+      pbxId: pbx.id,
+      modelId: 'snom-d785',
+      targetVersion: TARGETS['snom-d785']!.version,
+      phoneIds: idsOf('snom-d785'),
+    });
+    const { results } = await result;
+    expect(new Set(results.map((r) => r.outcome))).toEqual(new Set(['already-current']));
+    expect(fleet.stats().notifies).toBe(before);
+  });
+
+  it('R12: per-phone failures are reported with the right reason', async () => {
+    const failures: Failure[] = ['offline', 'download-aborts', 'never-returns', 'returns-old-version'];
+    await seedFirmware(t.db, fx, {
+      pbxId: pbx.id,
+      modelId: FAILING_MODEL,
+      ...FAILING_TARGET,
+      // Larger than socket buffers, so the edge sees an aborted download as aborted.
+      size: 16 * 1024 * 1024,
+    });
+    const failing = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { [FAILING_MODEL]: 10 } });
+    const failureOf = new Map(failing.phones.map((p, i) => [p.mac, failures[Math.floor(i / 2)]]));
+    const s = spec(failing);
+    s.phones = s.phones.map((p) => ({ ...p, failure: failureOf.get(p.mac) }));
+    const second = await startFleet(s, { flashMs: 50, sipTimers: { t1Ms: 100, t2Ms: 800 } });
+    try {
+      await second.booted;
+      const { result } = runBlock({
+        pbxId: pbx.id,
+        modelId: FAILING_MODEL,
+        targetVersion: FAILING_TARGET.version,
+        phoneIds: idsOf(FAILING_MODEL, failing),
+        timeoutMs: 5_000,
+      });
+      const { results } = await result;
+      const expected: Record<string, string> = {
+        offline: 'unreachable',
+        'download-aborts': 'failed-download',
+        'never-returns': 'no-answer',
+        'returns-old-version': 'wrong-version',
+        none: 'updated',
+      };
+      for (const r of results) {
+        expect({ mac: r.mac, outcome: r.outcome }).toEqual({
+          mac: r.mac,
+          outcome: expected[failureOf.get(r.mac) ?? 'none'],
+        });
+      }
+      expect(results.find((r) => r.outcome === 'unreachable')?.detail).toBe('no SIP registration');
+      expect(results.find((r) => r.outcome === 'failed-download')?.detail).toMatch(/aborted after \d+ bytes/);
+      expect(results.find((r) => r.outcome === 'wrong-version')?.reportedVersion).toBe(
+        failing.phones[0]!.version,
+      );
+      const lines = fx
+        .autoprovLines(pbx.id)
+        .filter((l) => l.event === 'block-outcome' && l.model === FAILING_MODEL);
+      expect(lines.map((l) => l.outcome).sort()).toEqual(results.map((r) => r.outcome).sort());
+      const left = await t.db
+        .select()
+        .from(phoneAccounts)
+        .where(
+          and(
+            inArray(phoneAccounts.id, idsOf(FAILING_MODEL, failing)),
+            isNotNull(phoneAccounts.firmwareTargetVersion),
+          ),
+        );
+      expect(left).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('R12: a retry that resumes from heartbeat details waits for notified phones without notifying them again', async () => {
+    const retry = await createSimulatedFleet(t.db, {
+      pbxId: pbx.id,
+      models: { 'gigaset-n670': 5 },
+    });
+    const third = await startFleet(spec(retry), { flashMs: 300, sipTimers: { t1Ms: 100, t2Ms: 800 } });
+    try {
+      await third.booted;
+      const input: BlockInput = {
+        pbxId: pbx.id,
+        modelId: 'gigaset-n670',
+        targetVersion: TARGETS['gigaset-n670']!.version,
+        phoneIds: retry.phones.map((p) => p.id),
+        timeoutMs: 60_000,
+      };
+      const first = runBlock(input);
+      await expect.poll(() => first.heartbeats.at(-1)?.notified.length ?? 0).toBe(5);
+      // The server retries the activity (say its heartbeat timed out) while the first attempt still runs.
+      const second = runBlock(input, { attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
+      const [a, b] = await Promise.all([first.result, second.result]);
+      expect(a.results.map((r) => r.outcome)).toEqual(Array(5).fill('updated'));
+      expect(b.results.map((r) => r.outcome)).toEqual(Array(5).fill('updated'));
+      expect(third.phones.map((p) => p.notifies)).toEqual(Array(5).fill(1));
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('R12: refuses an invalid block as non-retryable and changes nothing', async () => {
+    const t54w = idsOf('yealink-t54w');
+    const base = {
+      pbxId: pbx.id,
+      modelId: 'yealink-t54w',
+      targetVersion: '96.86.0.99',
+      phoneIds: t54w.slice(0, 2),
+    };
+    const cases: Array<[BlockInput, RegExp]> = [
+      [{ ...base, phoneIds: [...t54w, ...idsOf('snom-d785').slice(0, 1)] }, /at most 50 phones/],
+      [{ ...base, phoneIds: [t54w[0]!, idsOf('snom-d785')[0]!] }, /not of type yealink-t54w/],
+      [{ ...base, phoneIds: [999_999] }, /not on PBX delta/],
+      [base, /holds no firmware 96\.86\.0\.99/],
+      [{ ...base, pbxId: 'nowhere' }, /no PBX/],
+    ];
+    for (const [input, message] of cases) {
+      await expect(runBlock(input).result).rejects.toMatchObject({
+        nonRetryable: true,
+        message: expect.stringMatching(message),
+      });
+    }
+    await t.db.insert(typeSettings).values({ pbxId: pbx.id, modelId: 'yealink-t54w', autoUpdate: false });
+    await expect(
+      runBlock({ ...base, targetVersion: TARGETS['yealink-t54w']!.version }).result,
+    ).rejects.toMatchObject({ nonRetryable: true, message: expect.stringMatching(/Auto-Update is off/) });
+    const offered = await t.db
+      .select()
+      .from(phoneAccounts)
+      .where(isNotNull(phoneAccounts.firmwareTargetVersion));
+    expect(offered).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Nothing is lost on a crash: a real worker process is killed with SIGKILL in the middle of a rollout; a new
+ * worker process picks the rollout up and every phone ends on the target, each recorded once.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { and, count, eq, isNotNull } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { phoneAccounts, rolloutResults, rollouts } from '../../db/schema.ts';
+import { loadConfig, repoRoot } from '../../lib/config.ts';
+import { freePort, waitForPort } from '../../lib/ports.ts';
+import { createSimulatedFleet, fleetSpecOf } from '../../simulator/accounts.ts';
+import { type Fleet, startFleet } from '../../simulator/fleet.ts';
+import type { RolloutArgs } from '../../workflows/messages.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { type EdgeFixture, seedFirmware, seedModels, seedPbx } from '../support/phone-fixtures.ts';
+import { uniqueTaskQueue } from '../support/temporal.ts';
+
+const PHONES = 60;
+const TARGET = '96.86.0.70';
+
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('crash recovery on the dev server', () => {
+  let t: TestDatabase;
+  let dataDir: string;
+  let fleet: Fleet | undefined;
+  const workers: ChildProcess[] = [];
+  let client: Client;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'pfd-crash-'));
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  });
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await fleet?.close();
+    await client?.connection.close();
+    await t?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a worker killed mid-rollout loses nothing: another worker finishes every block (R12)', async () => {
+    const queue = uniqueTaskQueue('crash');
+    const [provisioningPort, sipPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: t.url,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TASK_QUEUE: queue,
+      TASK_QUEUE_DOWNLOADS: `${queue}-downloads`,
+      TASK_QUEUE_PHONES: `${queue}-phones`,
+      PROVISIONING_PORT: String(provisioningPort),
+      SIP_PORT: String(sipPort),
+      SIP_HOST: '127.0.0.1',
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      LOG_LEVEL: 'warn',
+    };
+    const startWorker = async () => {
+      const w = spawn(process.execPath, [join(repoRoot, 'worker/main.ts')], {
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      workers.push(w);
+      await waitForPort(provisioningPort, 30_000);
+      return w;
+    };
+
+    const pbx = await seedPbx(t.db, 'crash');
+    await seedModels(t.db);
+    const config = loadConfig({ DATA_DIR: dataDir });
+    await seedFirmware(t.db, { deps: { config } } as EdgeFixture, {
+      pbxId: pbx.id,
+      modelId: 'yealink-t54w',
+      version: TARGET,
+      fileName: `T54W-${TARGET}.rom`,
+    });
+    const accounts = await createSimulatedFleet(t.db, {
+      pbxId: pbx.id,
+      models: { 'yealink-t54w': PHONES },
+      initialVersion: '96.86.0.45',
+    });
+
+    const first = await startWorker();
+    fleet = await startFleet(
+      fleetSpecOf(accounts, {
+        provisioningUrl: `http://127.0.0.1:${provisioningPort}/p/${pbx.id}/`,
+        provisioningPassword: pbx.provisioningPassword,
+        sipHost: '127.0.0.1',
+        sipPort,
+      }),
+      { flashMs: 1500, bootSpreadMs: 500 },
+    );
+    await fleet.booted;
+    await until('all phones registered with their version', async () => {
+      const [row] = await t.db
+        .select({ n: count() })
+        .from(phoneAccounts)
+        .where(and(isNotNull(phoneAccounts.sipContact), eq(phoneAccounts.installedVersion, '96.86.0.45')));
+      return row?.n === PHONES;
+    });
+
+    const handle = await client.workflow.start('phoneRollout', {
+      workflowId: `pbx/crash/rollout/T54W/${TARGET}`,
+      taskQueue: queue,
+      args: [
+        {
+          pbxId: pbx.id,
+          modelId: 'yealink-t54w',
+          model: 'T54W',
+          targetVersion: TARGET,
+          why: 'manual',
+          who: 'test',
+          queues: { downloads: `${queue}-downloads`, phones: `${queue}-phones` },
+        } satisfies RolloutArgs,
+      ],
+    });
+
+    // Kill the worker once the first block is in flight: some phones already on the target, most not yet.
+    await until('the first block to be half way', async () => {
+      const [row] = await t.db
+        .select({ n: count() })
+        .from(phoneAccounts)
+        .where(eq(phoneAccounts.installedVersion, TARGET));
+      return (row?.n ?? 0) >= 5;
+    });
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const [midway] = await t.db
+      .select({ n: count() })
+      .from(phoneAccounts)
+      .where(eq(phoneAccounts.installedVersion, TARGET));
+    expect(midway?.n).toBeLessThan(PHONES);
+
+    await startWorker();
+    const result = await handle.result();
+    expect(result).toMatchObject({
+      status: 'completed',
+      total: PHONES,
+      done: PHONES,
+      failed: 0,
+      updated: PHONES,
+      blocks: 2,
+    });
+
+    const phones = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, pbx.id));
+    expect(phones.every((p) => p.installedVersion === TARGET)).toBe(true);
+    const [run] = await t.db.select().from(rollouts);
+    expect(run).toMatchObject({
+      status: 'completed',
+      total: PHONES,
+      updated: PHONES,
+      failed: 0,
+      blocksDone: 2,
+    });
+    const results = await t.db
+      .select()
+      .from(rolloutResults)
+      .where(eq(rolloutResults.rolloutId, run?.id as string));
+    expect(results).toHaveLength(PHONES);
+    expect(new Set(results.map((r) => r.phoneAccountId)).size).toBe(PHONES);
+  }, 180_000);
+});
