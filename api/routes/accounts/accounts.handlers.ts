@@ -1,5 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { appendJournal } from '../../../db/queries/journal.ts';
+import { markFirmwareForCleanupIfUnused, unmarkFirmwareCleanup } from '../../../db/queries/local-firmware.ts';
 import type { PbxRow } from '../../../db/queries/pbxes.ts';
 import {
   deletePhoneAccount,
@@ -16,7 +17,6 @@ import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
 import { ApiError, notFound, uniqueViolation } from '../../errors.ts';
 import { askLifecycle } from '../../lifecycle-client.ts';
-import { markFirmwareForCleanupIfUnused, unmarkFirmwareCleanup } from '../../local-firmware-cleanup.ts';
 import type * as routes from './accounts.routes.ts';
 import type { NewAccountSchema } from './accounts.routes.ts';
 
@@ -227,14 +227,16 @@ export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
   if (!gone) throw notFound('phone account', accountId, 'accountId');
   const { deleted, lastOfType } = gone;
   // R5: the files go at the next restart event, not now.
-  if (lastOfType) await markFirmwareForCleanupIfUnused(deps.db, pbx.id, deleted.modelId);
+  const markedForRestart = lastOfType
+    ? await markFirmwareForCleanupIfUnused(deps.db, pbx.id, deleted.modelId)
+    : [];
   await appendJournal(deps.db, deps.logs, {
     pbxId: pbx.id,
     action: 'account.deleted',
     why: 'manual',
     who: c.var.principal.name,
     modelId: deleted.modelId,
-    details: { id: deleted.id, mac: deleted.mac, extension: deleted.extension, lastOfType },
+    details: { id: deleted.id, mac: deleted.mac, extension: deleted.extension, lastOfType, markedForRestart },
   });
   const models = await listPhoneModels(deps.db);
   return c.json(
