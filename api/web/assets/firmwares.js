@@ -108,7 +108,11 @@ function inUseText(inUse) {
   return inUse.map((v) => `${name(v)} (${v.phones})`).join(', ');
 }
 
+/** modelId → "Vendor Model", from the last overview, for the rollouts table. */
+const typeNames = new Map();
+
 function renderOverview(types) {
+  for (const t of types) typeNames.set(t.modelId, `${t.vendor} ${t.model}`);
   $('no-accounts').hidden = types.length > 0;
   $('overview').hidden = types.length === 0;
   $('overview').tBodies[0].replaceChildren(
@@ -161,13 +165,17 @@ function renderRollouts(rollouts) {
       el(
         'tr',
         { 'data-model': r.modelId, 'data-status': r.status },
-        el('td', {}, r.modelId),
+        el('td', {}, typeNames.get(r.modelId) ?? r.modelId),
         el('td', { class: 'version' }, r.targetVersion),
         el('td', { class: r.status }, L.rolloutStatus[r.status] ?? r.status),
         el(
           'td',
           {},
-          el('progress', { max: 100, value: r.percent, 'aria-label': `${L.progress} ${r.modelId}` }),
+          el('progress', {
+            max: 100,
+            value: r.percent,
+            'aria-label': `${L.progress} ${typeNames.get(r.modelId) ?? r.modelId}`,
+          }),
           ` ${r.percent} % · ${fmt(L.phonesDone, { done: r.done, total: r.total })}`,
         ),
         el('td', {}, el('a', { href: r.temporalUrl, target: '_blank', rel: 'noopener' }, L.openTemporal)),
@@ -190,13 +198,18 @@ async function loadAll() {
 
 const rolloutKey = (rollouts) => rollouts.map((r) => `${r.id}:${r.status}:${r.done}`).join('|');
 
+/** Every POLL_MS the rollouts; the overview when a rollout moved, and every few ticks anyway (downloads). */
+const OVERVIEW_EVERY = 4;
+let ticks = 0;
+
 async function poll() {
   try {
     const progress = await api('GET', `${base()}/rollout-progress`);
     renderRollouts(progress.rollouts);
     const key = rolloutKey(progress.rollouts);
-    if (key !== lastRolloutKey) {
-      // Phones changed version: "in use" in the overview changed with them.
+    ticks++;
+    if ((key !== lastRolloutKey || ticks % OVERVIEW_EVERY === 0) && togglesInFlight === 0) {
+      // Phones changed version ("in use"), or a download finished ("newest local").
       lastRolloutKey = key;
       renderOverview((await api('GET', `${base()}/overview`)).types);
     }
@@ -217,8 +230,12 @@ function stopPolling() {
   pollTimer = null;
 }
 
+/** While an Auto-Update change is on its way, a refresh must not put the old state back into the table. */
+let togglesInFlight = 0;
+
 async function setAutoUpdate(modelId, box) {
   box.disabled = true;
+  togglesInFlight++;
   try {
     clearError();
     await api('PUT', `${base()}/types/${encodeURIComponent(modelId)}/auto-update`, { enabled: box.checked });
@@ -226,6 +243,7 @@ async function setAutoUpdate(modelId, box) {
     box.checked = !box.checked;
     showError(err);
   } finally {
+    togglesInFlight--;
     box.disabled = false;
   }
 }
