@@ -51,7 +51,3 @@ export async function updatePbxSettings(db: Db, id: string, change: PbxSettingsC
 export async function setSoftwareVersion(db: Db, id: string, softwareVersion: string): Promise<void> {
   await db.update(pbxes).set({ softwareVersion }).where(eq(pbxes.id, id));
 }
-
-export async function setLastRestart(db: Db, id: string, at: Date): Promise<void> {
-  await db.update(pbxes).set({ lastRestartAt: at }).where(eq(pbxes.id, id));
-}

@@ -256,7 +256,7 @@ describe('buttons and PBX events (R9, R10, R11, R13, R5)', () => {
     expect(same.body.field).toBe('version');
   });
 
-  it('R13 (b) and R5: backup restored and restarted reach the workflow; the restart is recorded', async () => {
+  it('R13 (b) and R5: backup restored and restarted reach the workflow', async () => {
     const restored = await h.call('POST', `/api/pbxes/${PBX}/events`, {
       token,
       json: { kind: 'backup-restored' },
@@ -267,8 +267,6 @@ describe('buttons and PBX events (R9, R10, R11, R13, R5)', () => {
       json: { kind: 'restarted' },
     });
     expect(restarted.body.result).toEqual({ removed: [] });
-    const [row] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, PBX));
-    expect(row!.lastRestartAt).toBeInstanceOf(Date);
     const { received } = await stubReceived(h, PBX);
     expect(received.filter((r) => r.message === 'pbxEvent').map((r) => r.payload)).toEqual(
       expect.arrayContaining([

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { appendJournal } from '../../../db/queries/journal.ts';
-import { setLastRestart, setSoftwareVersion } from '../../../db/queries/pbxes.ts';
+import { setSoftwareVersion } from '../../../db/queries/pbxes.ts';
 import { getPhoneModels } from '../../../db/queries/phone-models.ts';
 import {
   checkNowUpdate,
@@ -68,7 +68,6 @@ export const pbxEvent: AppRouteHandler<typeof routes.pbxEvent> = async (c) => {
     await setSoftwareVersion(deps.db, pbx.id, event.version);
     Object.assign(details, { from: pbx.softwareVersion, to: event.version });
   }
-  if (event.kind === 'restarted') await setLastRestart(deps.db, pbx.id, new Date());
   await appendJournal(deps.db, deps.logs, {
     pbxId: pbx.id,
     action: `pbx.${event.kind}`,
