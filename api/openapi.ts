@@ -1,7 +1,7 @@
 /** Shared OpenAPI pieces: the error shape, path parameters, response helpers, the bearer security scheme. */
 import { z } from '@hono/zod-openapi';
 import { PBX_ID_PATTERN } from '../domain/pbx-id.ts';
-import { WEEKDAYS } from '../domain/weekly-moment.ts';
+import { WEEKDAYS } from '../domain/timing.ts';
 
 export const ErrorSchema = z
   .object({

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import { PBX_ID_PATTERN } from '../../domain/pbx-id.ts';
-import { WEEKDAYS } from '../../domain/weekly-moment.ts';
+import { WEEKDAYS } from '../../domain/timing.ts';
 import type { AppEnv } from '../env.ts';
 import { LABELS, type Labels, pickLanguage } from './labels.ts';
 

@@ -12,12 +12,11 @@ import {
 } from '../../../db/queries/pbxes.ts';
 import { PBX_ID_PATTERN, pbxIdFromName } from '../../../domain/pbx-id.ts';
 import {
-  DEFAULT_UPDATE_MOMENT,
   drawWeeklyCheckMoment,
-  formatTimeOfDay,
-  parseTimeOfDay,
-  WEEKDAYS,
-} from '../../../domain/weekly-moment.ts';
+  formatWeeklyMoment,
+  parseWeeklyMoment,
+  type WeeklyMoment,
+} from '../../../domain/timing.ts';
 import type { Config } from '../../../lib/config.ts';
 import { generateSecret, hashSecret } from '../../../lib/secrets.ts';
 import { workflowIds } from '../../../workflows/messages.ts';
@@ -32,9 +31,16 @@ import {
 } from '../../lifecycle-client.ts';
 import type * as routes from './pbxes.routes.ts';
 
-type Moment = { day: number; minute: number };
+/** R11 default for a newly registered PBX: Sunday 03:00 local time. */
+const DEFAULT_UPDATE_MOMENT: WeeklyMoment = { day: 6, minute: 3 * 60 };
 
-const presentMoment = (m: Moment) => ({ day: WEEKDAYS[m.day]!, time: formatTimeOfDay(m.minute) });
+/** A uniform number in [0, 1) from the OS's cryptographic randomness (R9: the moment must not be guessable). */
+const cryptoRandom = () => randomInt(0, 2 ** 47) / 2 ** 47;
+
+const presentMoment = (m: WeeklyMoment) => {
+  const { weekday, time } = formatWeeklyMoment(m);
+  return { day: weekday, time };
+};
 
 export function presentPbx(pbx: PbxRow, config: Config) {
   return {
@@ -77,7 +83,7 @@ export const register: AppRouteHandler<typeof routes.register> = async (c) => {
     throw new ApiError(409, `SIP domain ${JSON.stringify(sipDomain)} is taken`, 'sipDomain');
 
   // R9: drawn once, here, with crypto randomness; stored and never drawn again.
-  const weeklyCheck = drawWeeklyCheckMoment(randomInt);
+  const weeklyCheck = drawWeeklyCheckMoment(cryptoRandom);
   const password = generateSecret(24);
   let pbx: PbxRow;
   try {
@@ -147,10 +153,9 @@ export const changeSettings: AppRouteHandler<typeof routes.changeSettings> = asy
       ? null
       : { day: pbx.updateDay, minute: pbx.updateMinute };
   if (body.updateMoment !== undefined) {
-    const wanted = body.updateMoment && {
-      day: WEEKDAYS.indexOf(body.updateMoment.day),
-      minute: parseTimeOfDay(body.updateMoment.time)!,
-    };
+    const wanted =
+      body.updateMoment &&
+      parseWeeklyMoment({ weekday: body.updateMoment.day, time: body.updateMoment.time });
     if (wanted?.day !== before?.day || wanted?.minute !== before?.minute) change.updateMoment = wanted;
   }
   if (Object.keys(change).length === 0) return c.json(presentPbx(pbx, deps.config), 200);

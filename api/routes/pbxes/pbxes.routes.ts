@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PBX_ID_PATTERN } from '../../../domain/pbx-id.ts';
+import { isValidTimeZone } from '../../../domain/timing.ts';
 import {
   errorResponses,
   IsoDate,
@@ -153,11 +154,5 @@ export const status = createRoute({
 
 function isIanaTimeZone(tz: string): boolean {
   // Intl also accepts offsets like "+01:00"; a PBX lives in a named zone so DST is handled (R10).
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz)) return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz) && isValidTimeZone(tz);
 }
