@@ -5,6 +5,7 @@
  *   phones     the phone edge (provisioning HTTP + SIP) and block updates
  */
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { syncImageFirmware } from '../activities/image-firmware.ts';
 import {
   createDownloadActivities,
   createLifecycleActivities,
@@ -49,6 +50,12 @@ const workflowSource = process.env.WORKFLOW_BUNDLE_PATH
 
 const workers: Worker[] = [];
 if (config.worker.roles.has('lifecycle')) {
+  // R2: the models whose firmware ships with the PBX image must be known before accounts of them are created.
+  const image = await syncImageFirmware(deps);
+  logger.info(
+    { imageModels: image.registered.length, dir: config.imageFirmwareDir },
+    'image firmware registered',
+  );
   workers.push(
     await Worker.create({
       ...common,
