@@ -199,4 +199,27 @@ describe('the Firmwares page in real Chromium (R15, R7, R12)', () => {
     });
     expect(refusals.map((j) => [j.modelId, j.who])).toEqual([['yealink-t54w', 'alice']]);
   }, 300_000);
+
+  it('R15: in German, the start page leads a deployment admin to the PBX; a wrong token is asked for again', async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${system.url}/`, { waitUntil: 'load' });
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(`${system.url}/?lang=de`);
+    await page.getByLabel('Admin-Token').fill('pfd_this-token-does-not-exist');
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await expect.poll(() => page.getByLabel('Admin-Token').isVisible()).toBe(true);
+    await page.getByLabel('Admin-Token').fill(system.adminToken);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    // One PBX in the deployment: the start page goes straight to its Firmwares page.
+    await page.waitForURL(`${system.url}/pbx/${PBX}/firmwares?lang=de`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Firmware-Übersicht' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Jetzt aktualisieren' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('checkbox', { name: 'Automatischer Download und Installation' }).isChecked())
+      .toBe(false);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

@@ -248,37 +248,6 @@ async function setAutoUpdate(modelId, box) {
   }
 }
 
-$('auto-download-install').addEventListener('change', async (event) => {
-  const box = event.target;
-  box.disabled = true;
-  try {
-    clearError();
-    await api('PATCH', `${base()}/settings`, { autoDownloadInstall: box.checked });
-  } catch (err) {
-    box.checked = !box.checked;
-    showError(err);
-  } finally {
-    box.disabled = false;
-  }
-});
-
-$('update-moment').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const day = $('update-day').value;
-  const time = $('update-time').value;
-  $('update-moment-status').textContent = '';
-  try {
-    clearError();
-    const pbx = await api('PATCH', `${base()}/settings`, {
-      updateMoment: day ? { day, time: time || '03:00' } : null,
-    });
-    renderSettings(pbx);
-    $('update-moment-status').textContent = L.saved;
-  } catch (err) {
-    showError(err);
-  }
-});
-
 function resultList(items) {
   if (items.length === 0) return el('p', {}, L.upToDate);
   return el('ul', {}, ...items.map(([text, cls]) => el('li', { class: cls || null }, text)));
@@ -311,28 +280,62 @@ function describeResult(action, r) {
   );
 }
 
-for (const button of document.querySelectorAll('button[data-action]')) {
-  button.addEventListener('click', async () => {
-    const action = button.dataset.action;
-    const buttons = document.querySelectorAll('button[data-action]');
-    for (const b of buttons) b.disabled = true;
-    $('action-result').replaceChildren(el('p', {}, `${button.textContent}: ${L.working}`));
+/** The controls of the Firmwares page (absent on the PBX list). */
+function wireFirmwaresPage() {
+  $('auto-download-install').addEventListener('change', async (event) => {
+    const box = event.target;
+    box.disabled = true;
     try {
       clearError();
-      const result = await api('POST', `${base()}/${action}`);
-      $('action-result').replaceChildren(
-        el('p', {}, `${button.textContent}:`),
-        describeResult(action, result),
-      );
-      if (action === 'update-now') await poll();
-      else renderOverview((await api('GET', `${base()}/overview`)).types);
+      await api('PATCH', `${base()}/settings`, { autoDownloadInstall: box.checked });
     } catch (err) {
-      $('action-result').replaceChildren();
+      box.checked = !box.checked;
       showError(err);
     } finally {
-      for (const b of buttons) b.disabled = false;
+      box.disabled = false;
     }
   });
+
+  $('update-moment').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const day = $('update-day').value;
+    const time = $('update-time').value;
+    $('update-moment-status').textContent = '';
+    try {
+      clearError();
+      const pbx = await api('PATCH', `${base()}/settings`, {
+        updateMoment: day ? { day, time: time || '03:00' } : null,
+      });
+      renderSettings(pbx);
+      $('update-moment-status').textContent = L.saved;
+    } catch (err) {
+      showError(err);
+    }
+  });
+
+  for (const button of document.querySelectorAll('button[data-action]')) {
+    button.addEventListener('click', async () => {
+      const action = button.dataset.action;
+      const buttons = document.querySelectorAll('button[data-action]');
+      for (const b of buttons) b.disabled = true;
+      $('action-result').replaceChildren(el('p', {}, `${button.textContent}: ${L.working}`));
+      try {
+        clearError();
+        const result = await api('POST', `${base()}/${action}`);
+        $('action-result').replaceChildren(
+          el('p', {}, `${button.textContent}:`),
+          describeResult(action, result),
+        );
+        if (action === 'update-now') await poll();
+        else renderOverview((await api('GET', `${base()}/overview`)).types);
+      } catch (err) {
+        $('action-result').replaceChildren();
+        showError(err);
+      } finally {
+        for (const b of buttons) b.disabled = false;
+      }
+    });
+  }
 }
 
 async function start() {
@@ -352,6 +355,8 @@ async function start() {
     showError(err);
   }
 }
+
+if (pbxId) wireFirmwaresPage();
 
 document.addEventListener('visibilitychange', () => {
   if (!pbxId || !sessionStorage.getItem(TOKEN_KEY)) return;
