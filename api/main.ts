@@ -3,8 +3,10 @@ import { connectDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
+import { PbxLogs } from '../lib/pbx-logs.ts';
 import { connectClient } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
+import { ensureLifecycles } from './lifecycle-client.ts';
 
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
@@ -15,7 +17,10 @@ if (!config.database.url) {
 await migrateDatabase(config.database.url);
 const { db, sql, close } = connectDb(config.database.url);
 const temporal = await connectClient(config);
-const app = createApp({ config, db, sql, temporal, logger });
+const logs = new PbxLogs(config.logDir);
+// Every registered PBX has its lifecycle workflow running (idempotent; heals a terminated one).
+await ensureLifecycles(db, temporal, config, logger);
+const app = createApp({ config, db, sql, temporal, logger, logs });
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) =>
   logger.info({ port: info.port }, `API listening on ${config.api.publicUrl}`),
 );
@@ -27,6 +32,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'API shutting down');
   server.close();
   await temporal.connection.close().catch(() => {});
+  logs.close();
   await close();
   process.exit(0);
 }

@@ -42,6 +42,10 @@ const envSchema = z.object({
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: port.default(3000),
   API_PUBLIC_URL: z.string().url().optional(),
+  /** How long the API waits for a PBX workflow to answer a button or event (Update) before giving up with 504. */
+  API_WORKFLOW_ANSWER_TIMEOUT_MS: positive.default(120_000),
+  /** Largest request body the admin API accepts (bulk account creation is the biggest). */
+  API_MAX_BODY_BYTES: positive.default(1024 * 1024),
   PROVISIONING_PORT: port.default(8180),
   PROVISIONING_PUBLIC_URL: z.string().url().optional(),
   SIP_HOST: z.string().default('0.0.0.0'),
@@ -92,7 +96,13 @@ export interface Config {
     maxConcurrentDownloads: number;
     maxConcurrentBlocks: number;
   };
-  api: { host: string; port: number; publicUrl: string };
+  api: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    workflowAnswerTimeoutMs: number;
+    maxBodyBytes: number;
+  };
   provisioning: { port: number; publicUrl: string };
   sip: { host: string; port: number; publicHost: string };
   firmwareServer: {
@@ -171,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.API_HOST,
       port: e.API_PORT,
       publicUrl: e.API_PUBLIC_URL ?? `http://127.0.0.1:${e.API_PORT}`,
+      workflowAnswerTimeoutMs: e.API_WORKFLOW_ANSWER_TIMEOUT_MS,
+      maxBodyBytes: e.API_MAX_BODY_BYTES,
     },
     provisioning: {
       port: e.PROVISIONING_PORT,

@@ -1,0 +1,99 @@
+/**
+ * Every client mistake becomes a 4xx with `{ error, field? }` naming what was wrong; nothing is changed.
+ * Only real faults (a bug, the database gone) become a 500, and they are logged.
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import type { AppEnv } from './env.ts';
+
+export interface ErrorBody {
+  error: string;
+  /** The request field at fault, as a dotted path (`accounts.3.mac`), `body` for the body as a whole. */
+  field?: string;
+}
+
+/** A refusal the client can act on. Thrown from handlers; `onApiError` renders it. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly field: string | undefined;
+  readonly extra: Record<string, unknown> | undefined;
+
+  constructor(
+    status: ContentfulStatusCode,
+    message: string,
+    field?: string,
+    extra?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.status = status;
+    this.field = field;
+    this.extra = extra;
+  }
+}
+
+export const notFound = (what: string, id: string | number, field: string) =>
+  new ApiError(404, `${what} ${JSON.stringify(String(id))} not found`, field);
+
+/** Zod issues → the first one, phrased as `<field>: <message>`; unknown keys name the key itself. */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  target: string,
+): ErrorBody & { issues: unknown[] } {
+  const fieldOf = (issue: z.core.$ZodIssue) => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
+    return path.length > 0 ? path.join('.') : target === 'json' ? 'body' : target;
+  };
+  const first = issues[0];
+  const field = first ? fieldOf(first) : 'body';
+  return {
+    error: first ? `${field}: ${first.message}` : 'invalid request',
+    field,
+    issues: issues.map((i) => ({ field: fieldOf(i), message: i.message })),
+  };
+}
+
+/** The defaultHook of every route: validation failures become 400 naming the field. */
+export function validationHook(
+  result: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] }; target: string },
+  c: Context<AppEnv>,
+) {
+  if (!result.success) {
+    return c.json(describeIssues(result.error?.issues ?? [], result.target), 400);
+  }
+}
+
+export const onApiError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof ApiError) {
+    const body: Record<string, unknown> = { error: err.message, ...err.extra };
+    if (err.field) body.field = err.field;
+    return c.json(body, err.status);
+  }
+  if (err instanceof HTTPException) {
+    const res = err.getResponse();
+    const status = res.status as ContentfulStatusCode;
+    if (status < 500) {
+      const field = status === 400 || status === 413 || status === 415 ? 'body' : undefined;
+      return c.json(
+        { error: err.message || res.statusText || 'bad request', ...(field ? { field } : {}) },
+        status,
+      );
+    }
+  }
+  c.var.deps?.logger.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+  return c.json({ error: 'internal error' }, 500);
+};
+
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404);
+
+/** The constraint a Postgres unique violation hit (drizzle wraps the driver's error in `cause`), if it was one. */
+export function uniqueViolation(err: unknown): string | undefined {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const pg = e as { code?: string; constraint_name?: string };
+    if (pg.code === '23505') return pg.constraint_name ?? 'unique';
+  }
+  return undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * Registering a PBX (R9, R11, R16): the one place a weekly check moment is drawn. Used by `POST /api/pbxes` and by
+ * anything else that sets up PBXes (a demo, a migration), so every PBX is born the same way.
+ */
+import { randomInt } from 'node:crypto';
+import { appendJournal } from '../db/queries/journal.ts';
+import { deletePbx, getPbx, insertPbx, type PbxRow, sipDomainTaken } from '../db/queries/pbxes.ts';
+import { PBX_ID_PATTERN, pbxIdFromName } from '../domain/pbx-id.ts';
+import { drawWeeklyCheckMoment, formatWeeklyMoment, type WeeklyMoment } from '../domain/timing.ts';
+import { generateSecret, hashSecret } from '../lib/secrets.ts';
+import type { ApiDeps } from './env.ts';
+import { ApiError, uniqueViolation } from './errors.ts';
+import { startLifecycle } from './lifecycle-client.ts';
+
+/** R11 default for a newly registered PBX: Sunday 03:00 local time. */
+export const DEFAULT_UPDATE_MOMENT: WeeklyMoment = { day: 6, minute: 3 * 60 };
+
+/** A uniform number in [0, 1) from the OS's cryptographic randomness (R9: the moment must not be guessable). */
+const cryptoRandom = () => randomInt(0, 2 ** 47) / 2 ** 47;
+
+/** `{ day: 6, minute: 180 }` → `{ day: 'sunday', time: '03:00' }`, as the API shows moments. */
+export function presentMoment(m: WeeklyMoment) {
+  const { weekday, time } = formatWeeklyMoment(m);
+  return { day: weekday, time };
+}
+
+export interface PbxRegistration {
+  /** Slug; derived from the name when absent. */
+  id?: string | undefined;
+  name: string;
+  /** A valid IANA zone (the route validates it). */
+  timeZone: string;
+  softwareVersion?: string | undefined;
+  /** Default `<id>.pbx.local`. */
+  sipDomain?: string | undefined;
+}
+
+/**
+ * Stores the PBX with its R9 moment (drawn once, here), the default R11 moment and fresh provisioning credentials,
+ * then starts its lifecycle workflow; if that cannot start, the registration is undone. Returns the provisioning
+ * password, which exists nowhere else afterwards.
+ */
+export async function registerPbx(
+  deps: Pick<ApiDeps, 'config' | 'db' | 'temporal' | 'logger' | 'logs'>,
+  input: PbxRegistration,
+  who: string,
+): Promise<{ pbx: PbxRow; provisioningPassword: string }> {
+  const id = input.id ?? pbxIdFromName(input.name);
+  if (!PBX_ID_PATTERN.test(id)) {
+    throw new ApiError(400, 'id: no id can be derived from this name; give one ([a-z0-9-])', 'id');
+  }
+  const sipDomain = input.sipDomain ?? `${id}.pbx.local`;
+  if (await getPbx(deps.db, id)) throw new ApiError(409, `a PBX with id ${JSON.stringify(id)} exists`, 'id');
+  if (await sipDomainTaken(deps.db, sipDomain)) {
+    throw new ApiError(409, `SIP domain ${JSON.stringify(sipDomain)} is taken`, 'sipDomain');
+  }
+
+  const weeklyCheck = drawWeeklyCheckMoment(cryptoRandom);
+  const provisioningPassword = generateSecret(24);
+  let pbx: PbxRow;
+  try {
+    pbx = await insertPbx(deps.db, {
+      id,
+      name: input.name,
+      timeZone: input.timeZone,
+      softwareVersion: input.softwareVersion ?? null,
+      weeklyCheckDay: weeklyCheck.day,
+      weeklyCheckMinute: weeklyCheck.minute,
+      updateDay: DEFAULT_UPDATE_MOMENT.day,
+      updateMinute: DEFAULT_UPDATE_MOMENT.minute,
+      provisioningUser: id,
+      provisioningSecretHash: await hashSecret(provisioningPassword),
+      sipDomain,
+    });
+  } catch (err) {
+    const constraint = uniqueViolation(err);
+    if (!constraint) throw err;
+    const field = constraint.includes('sip_domain') ? 'sipDomain' : 'id';
+    throw new ApiError(409, `${field} is taken`, field);
+  }
+  try {
+    await startLifecycle(deps, pbx);
+  } catch (err) {
+    // Without its workflow the PBX would be a half-registered ghost: undo and let the admin retry.
+    await deletePbx(deps.db, id);
+    deps.logger.error({ err, pbxId: id }, 'could not start the lifecycle workflow; registration undone');
+    throw new ApiError(503, `Temporal is not reachable; PBX ${id} was not registered`);
+  }
+  await appendJournal(deps.db, deps.logs, {
+    pbxId: id,
+    action: 'pbx.registered',
+    why: 'manual',
+    who,
+    details: {
+      name: pbx.name,
+      timeZone: pbx.timeZone,
+      weeklyCheck: presentMoment(weeklyCheck),
+      updateMoment: presentMoment(DEFAULT_UPDATE_MOMENT),
+      sipDomain,
+    },
+  });
+  return { pbx, provisioningPassword };
+}

@@ -1,0 +1,252 @@
+import type { z } from '@hono/zod-openapi';
+import { appendJournal } from '../../../db/queries/journal.ts';
+import { markFirmwareForCleanupIfUnused, unmarkFirmwareCleanup } from '../../../db/queries/local-firmware.ts';
+import type { PbxRow } from '../../../db/queries/pbxes.ts';
+import {
+  deletePhoneAccount,
+  getPhoneAccount,
+  insertPhoneAccounts,
+  listPhoneAccounts,
+  type PhoneAccountRow,
+} from '../../../db/queries/phone-accounts.ts';
+import { listPhoneModels, type PhoneModelRow } from '../../../db/queries/phone-models.ts';
+import { vendorLabel } from '../../../domain/overview.ts';
+import { generateSecret, sipHa1 } from '../../../lib/secrets.ts';
+import { pbxEventUpdate } from '../../../workflows/messages.ts';
+import { pbxForCaller } from '../../auth.ts';
+import type { ApiDeps, AppRouteHandler } from '../../env.ts';
+import { ApiError, notFound, uniqueViolation } from '../../errors.ts';
+import { askLifecycle } from '../../lifecycle-client.ts';
+import type * as routes from './accounts.routes.ts';
+import type { NewAccountSchema } from './accounts.routes.ts';
+
+type NewAccount = z.output<typeof NewAccountSchema>;
+
+export function presentAccount(
+  row: PhoneAccountRow,
+  model: Pick<PhoneModelRow, 'vendor' | 'model'> | undefined,
+) {
+  return {
+    id: row.id,
+    pbxId: row.pbxId,
+    mac: row.mac,
+    modelId: row.modelId,
+    vendor: model ? vendorLabel(model.vendor) : '',
+    model: model?.model ?? row.modelId,
+    extension: row.extension,
+    displayName: row.displayName,
+    active: row.active,
+    installedVersion: row.installedVersion,
+    lastContactAt: row.lastContactAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Model ids, and "Vendor Model" as people write it, to the catalog's models. */
+function modelResolver(models: PhoneModelRow[]) {
+  const byKey = new Map<string, PhoneModelRow>();
+  for (const m of models) {
+    byKey.set(m.id, m);
+    byKey.set(`${m.vendor} ${m.model}`.toLowerCase(), m);
+    byKey.set(`${vendorLabel(m.vendor)} ${m.model}`.toLowerCase(), m);
+  }
+  return (text: string) => byKey.get(text) ?? byKey.get(text.toLowerCase().replace(/\s+/g, ' '));
+}
+
+export const list: AppRouteHandler<typeof routes.list> = async (c) => {
+  const { db } = c.var.deps;
+  const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
+  const q = c.req.valid('query');
+  const [rows, models] = await Promise.all([
+    listPhoneAccounts(db, pbx.id, { limit: q.limit, afterId: q.afterId, modelId: q.modelId }),
+    listPhoneModels(db),
+  ]);
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return c.json(
+    {
+      accounts: rows.map((r) => presentAccount(r, byId.get(r.modelId))),
+      nextAfterId: rows.length === q.limit ? (rows.at(-1)?.id ?? null) : null,
+    },
+    200,
+  );
+};
+
+export const create: AppRouteHandler<typeof routes.create> = async (c) => {
+  const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
+  const { created, triggers } = await createAccounts(
+    c.var.deps,
+    pbx,
+    [c.req.valid('json')],
+    c.var.principal.name,
+    '',
+  );
+  return c.json({ ...created[0]!, triggers }, 201);
+};
+
+export const bulkCreate: AppRouteHandler<typeof routes.bulkCreate> = async (c) => {
+  const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
+  const { accounts } = c.req.valid('json');
+  const { created, triggers } = await createAccounts(
+    c.var.deps,
+    pbx,
+    accounts,
+    c.var.principal.name,
+    'accounts.',
+  );
+  return c.json({ accounts: created, triggers }, 201);
+};
+
+/**
+ * All or none: every input is checked (model known, MAC and extension unused on this PBX and in the request)
+ * before anything is written. Then R13 (c) fires once for each type that had no account before.
+ */
+async function createAccounts(deps: ApiDeps, pbx: PbxRow, input: NewAccount[], who: string, prefix: string) {
+  const field = (i: number, name: string) => (prefix ? `${prefix}${i}.${name}` : name);
+  const models = await listPhoneModels(deps.db);
+  const resolve = modelResolver(models);
+  const seenMacs = new Map<string, number>();
+  const seenExtensions = new Map<string, number>();
+  const passwords: string[] = [];
+  const rows = input.map((a, i) => {
+    const model = resolve(a.model);
+    if (!model)
+      throw new ApiError(
+        400,
+        `${field(i, 'model')}: unknown phone model ${JSON.stringify(a.model)}`,
+        field(i, 'model'),
+      );
+    if (seenMacs.has(a.mac)) {
+      throw new ApiError(
+        400,
+        `${field(i, 'mac')}: MAC repeated in this request (also item ${seenMacs.get(a.mac)})`,
+        field(i, 'mac'),
+      );
+    }
+    if (seenExtensions.has(a.extension)) {
+      throw new ApiError(
+        400,
+        `${field(i, 'extension')}: extension repeated in this request (also item ${seenExtensions.get(a.extension)})`,
+        field(i, 'extension'),
+      );
+    }
+    seenMacs.set(a.mac, i);
+    seenExtensions.set(a.extension, i);
+    const password = generateSecret(18);
+    passwords.push(password);
+    return {
+      modelId: model.id,
+      mac: a.mac,
+      extension: a.extension,
+      displayName: a.displayName ?? null,
+      active: a.active ?? true,
+      sipHa1: sipHa1(a.extension, pbx.sipDomain, password),
+    };
+  });
+
+  let result: Awaited<ReturnType<typeof insertPhoneAccounts>>;
+  try {
+    result = await insertPhoneAccounts(deps.db, pbx.id, rows);
+  } catch (err) {
+    const constraint = uniqueViolation(err);
+    if (!constraint) throw err;
+    const name = constraint.includes('mac') ? 'mac' : 'extension';
+    throw new ApiError(409, `${name} already used on this PBX`, prefix ? `${prefix}${name}` : name);
+  }
+  if (!result.ok) {
+    const { index, field: name, value } = result.conflict;
+    throw new ApiError(
+      409,
+      `${field(index, name)}: ${value} is already used on this PBX`,
+      field(index, name),
+    );
+  }
+
+  const byId = new Map(models.map((m) => [m.id, m]));
+  const created = result.rows.map((row, i) => ({
+    account: presentAccount(row, byId.get(row.modelId)),
+    sipPassword: passwords[i]!,
+  }));
+  for (const modelId of new Set(result.rows.map((r) => r.modelId))) {
+    const ofType = result.rows.filter((r) => r.modelId === modelId);
+    await appendJournal(deps.db, deps.logs, {
+      pbxId: pbx.id,
+      action: 'account.created',
+      why: 'manual',
+      who,
+      modelId,
+      details: {
+        count: ofType.length,
+        firstOfType: result.newTypes.includes(modelId),
+        accounts: ofType.slice(0, 50).map((r) => ({ id: r.id, mac: r.mac, extension: r.extension })),
+      },
+    });
+  }
+
+  const triggers: Array<{ modelId: string; triggerWorkflowId?: string; error?: string }> = [];
+  for (const modelId of result.newTypes) {
+    await unmarkFirmwareCleanup(deps.db, pbx.id, modelId);
+    try {
+      const answer = await askLifecycle(deps, pbx, pbxEventUpdate, {
+        kind: 'first-account-of-type',
+        modelId,
+        who,
+      });
+      triggers.push({
+        modelId,
+        ...(answer.triggerWorkflowId ? { triggerWorkflowId: answer.triggerWorkflowId } : {}),
+      });
+    } catch (err) {
+      // The accounts exist; the weekly check and the next event still cover the type. Say so instead of failing.
+      deps.logger.error({ err, pbxId: pbx.id, modelId }, 'R13 (c) trigger could not be started');
+      triggers.push({ modelId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { created, triggers };
+}
+
+export const get: AppRouteHandler<typeof routes.get> = async (c) => {
+  const { pbxId, accountId } = c.req.valid('param');
+  const pbx = await pbxForCaller(c, pbxId);
+  const row = await getPhoneAccount(c.var.deps.db, pbx.id, accountId);
+  if (!row) throw notFound('phone account', accountId, 'accountId');
+  const models = await listPhoneModels(c.var.deps.db);
+  return c.json(
+    presentAccount(
+      row,
+      models.find((m) => m.id === row.modelId),
+    ),
+    200,
+  );
+};
+
+export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
+  const deps = c.var.deps;
+  const { pbxId, accountId } = c.req.valid('param');
+  const pbx = await pbxForCaller(c, pbxId);
+  const gone = await deletePhoneAccount(deps.db, pbx.id, accountId);
+  if (!gone) throw notFound('phone account', accountId, 'accountId');
+  const { deleted, lastOfType } = gone;
+  // R5: the files go at the next restart event, not now.
+  const markedForRestart = lastOfType
+    ? await markFirmwareForCleanupIfUnused(deps.db, pbx.id, deleted.modelId)
+    : [];
+  await appendJournal(deps.db, deps.logs, {
+    pbxId: pbx.id,
+    action: 'account.deleted',
+    why: 'manual',
+    who: c.var.principal.name,
+    modelId: deleted.modelId,
+    details: { id: deleted.id, mac: deleted.mac, extension: deleted.extension, lastOfType, markedForRestart },
+  });
+  const models = await listPhoneModels(deps.db);
+  return c.json(
+    {
+      deleted: presentAccount(
+        deleted,
+        models.find((m) => m.id === deleted.modelId),
+      ),
+      lastOfType,
+    },
+    200,
+  );
+};

@@ -1,0 +1,163 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { normalizeMac } from '../../../domain/mac.ts';
+import {
+  errorResponses,
+  IsoDate,
+  idText,
+  jsonBody,
+  jsonContent,
+  ModelIdSchema,
+  PbxIdParams,
+  security,
+} from '../../openapi.ts';
+
+const tags = ['Phone accounts'];
+
+/** The most accounts one bulk request may create. */
+export const BULK_LIMIT = 1000;
+
+const mac = z
+  .string()
+  .max(32)
+  .transform((text, ctx) => {
+    const normalized = normalizeMac(text);
+    if (normalized === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'not a MAC address (e.g. 80:5e:c0:aa:bb:cc or 805EC0AABBCC)' });
+      return z.NEVER;
+    }
+    return normalized;
+  })
+  .openapi({ type: 'string', example: '80:5e:c0:aa:bb:cc' });
+
+export const NewAccountSchema = z
+  .object({
+    mac,
+    model: z.string().trim().min(1).max(100).openapi({
+      description: 'A model id (yealink-t54w) or vendor and model ("Yealink T54W")',
+      example: 'yealink-t54w',
+    }),
+    extension: z
+      .string()
+      .regex(/^[0-9A-Za-z_.+-]{1,32}$/, 'an extension is 1–32 letters, digits or _ . + -')
+      .openapi({ example: '201' }),
+    displayName: z.string().trim().min(1).max(100).optional().openapi({ example: 'Reception' }),
+    active: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Default true; inactive accounts still count for R4' }),
+  })
+  .strict()
+  .openapi('NewPhoneAccount');
+
+export const AccountSchema = z
+  .object({
+    id: z.number().int(),
+    pbxId: z.string(),
+    mac: z.string().openapi({ example: '805ec0aabbcc' }),
+    modelId: z.string(),
+    vendor: z.string(),
+    model: z.string(),
+    extension: z.string(),
+    displayName: z.string().nullable(),
+    active: z.boolean(),
+    installedVersion: z.string().nullable(),
+    lastContactAt: IsoDate.nullable(),
+    createdAt: IsoDate,
+  })
+  .openapi('PhoneAccount');
+
+const TriggerSchema = z
+  .object({
+    modelId: z.string(),
+    triggerWorkflowId: z.string().optional(),
+    error: z.string().optional(),
+  })
+  .openapi('FirstAccountTrigger', { description: 'R13 (c): the run for a type that had no account yet' });
+
+const CreatedSchema = z.object({
+  account: AccountSchema,
+  sipPassword: z.string().openapi({ description: 'Shown once; only the digest HA1 is stored' }),
+});
+
+const AccountParams = PbxIdParams.extend({
+  accountId: idText('accountId').openapi({ param: { name: 'accountId', in: 'path' }, example: 1 }),
+});
+
+export const list = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}/accounts',
+  tags,
+  security,
+  summary: 'Phone accounts of the PBX, by id, paged',
+  request: {
+    params: PbxIdParams,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(BULK_LIMIT).default(100),
+      afterId: idText('afterId').optional(),
+      modelId: ModelIdSchema.optional(),
+    }),
+  },
+  responses: {
+    200: jsonContent(
+      z.object({ accounts: z.array(AccountSchema), nextAfterId: z.number().int().nullable() }),
+      'A page of accounts',
+    ),
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+export const create = createRoute({
+  method: 'post',
+  path: '/api/pbxes/{pbxId}/accounts',
+  tags,
+  security,
+  summary: 'Create a phone account; the first of a type fires R13 (c)',
+  request: { params: PbxIdParams, body: jsonBody(NewAccountSchema) },
+  responses: {
+    201: jsonContent(CreatedSchema.extend({ triggers: z.array(TriggerSchema) }), 'Created'),
+    ...errorResponses(400, 401, 404, 409, 413, 415),
+  },
+});
+
+export const bulkCreate = createRoute({
+  method: 'post',
+  path: '/api/pbxes/{pbxId}/accounts/bulk',
+  tags,
+  security,
+  summary: `Create up to ${BULK_LIMIT} phone accounts at once, all or none`,
+  request: {
+    params: PbxIdParams,
+    body: jsonBody(z.object({ accounts: z.array(NewAccountSchema).min(1).max(BULK_LIMIT) }).strict()),
+  },
+  responses: {
+    201: jsonContent(
+      z.object({ accounts: z.array(CreatedSchema), triggers: z.array(TriggerSchema) }),
+      'Created',
+    ),
+    ...errorResponses(400, 401, 404, 409, 413, 415),
+  },
+});
+
+export const get = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}/accounts/{accountId}',
+  tags,
+  security,
+  summary: 'One phone account',
+  request: { params: AccountParams },
+  responses: { 200: jsonContent(AccountSchema, 'The account'), ...errorResponses(400, 401, 404) },
+});
+
+export const remove = createRoute({
+  method: 'delete',
+  path: '/api/pbxes/{pbxId}/accounts/{accountId}',
+  tags,
+  security,
+  summary:
+    "Delete a phone account; the last of a type marks that type's firmware for deletion at the next restart (R5)",
+  request: { params: AccountParams },
+  responses: {
+    200: jsonContent(z.object({ deleted: AccountSchema, lastOfType: z.boolean() }), 'Deleted'),
+    ...errorResponses(400, 401, 404),
+  },
+});

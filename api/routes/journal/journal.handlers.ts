@@ -1,0 +1,25 @@
+import { listJournal } from '../../../db/queries/journal.ts';
+import { pbxForCaller } from '../../auth.ts';
+import type { AppRouteHandler } from '../../env.ts';
+import type * as routes from './journal.routes.ts';
+
+export const list: AppRouteHandler<typeof routes.list> = async (c) => {
+  const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
+  const q = c.req.valid('query');
+  const rows = await listJournal(c.var.deps.db, { pbxId: pbx.id, ...q });
+  return c.json(
+    {
+      entries: rows.map((r) => ({
+        id: r.id,
+        at: r.at.toISOString(),
+        action: r.action,
+        why: r.why,
+        who: r.who,
+        modelId: r.modelId,
+        details: r.details,
+      })),
+      nextBeforeId: rows.length === q.limit ? (rows.at(-1)?.id ?? null) : null,
+    },
+    200,
+  );
+};

@@ -1,0 +1,158 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { PBX_ID_PATTERN } from '../../../domain/pbx-id.ts';
+import { isValidTimeZone } from '../../../domain/timing.ts';
+import {
+  errorResponses,
+  IsoDate,
+  jsonBody,
+  jsonContent,
+  PbxIdParams,
+  security,
+  WeeklyMomentSchema,
+} from '../../openapi.ts';
+
+const tags = ['PBXes'];
+
+export const PbxSchema = z
+  .object({
+    id: z.string().openapi({ example: 'acme' }),
+    name: z.string().openapi({ example: 'ACME Head Office' }),
+    timeZone: z.string().openapi({ example: 'Europe/Berlin' }),
+    softwareVersion: z.string().nullable(),
+    sipDomain: z.string(),
+    provisioningUser: z.string(),
+    /** R9: drawn once at registration, read-only. */
+    weeklyCheck: WeeklyMomentSchema.openapi({ description: 'R9: random, fixed at registration, read-only' }),
+    autoDownloadInstall: z.boolean().openapi({ description: 'R8: automatic download and installation' }),
+    updateMoment: WeeklyMomentSchema.nullable().openapi({
+      description: 'R11: weekly update moment; null = none',
+    }),
+    createdAt: IsoDate,
+    lastRestartAt: IsoDate.nullable(),
+    temporalUrl: z.string().openapi({ description: 'The PBX lifecycle workflow in the Temporal UI' }),
+  })
+  .openapi('Pbx');
+
+const timeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isIanaTimeZone, 'not an IANA time zone (e.g. Europe/Berlin)')
+  .openapi({ example: 'Europe/Berlin' });
+
+export const RegisterPbxSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(PBX_ID_PATTERN, 'lower-case letters, digits and dashes, at most 63')
+      .optional()
+      .openapi({ description: 'Default: derived from the name', example: 'acme' }),
+    name: z.string().trim().min(1).max(200).openapi({ example: 'ACME Head Office' }),
+    timeZone,
+    softwareVersion: z
+      .string()
+      .regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, 'a version like 8.1.0.12')
+      .optional(),
+    sipDomain: z
+      .string()
+      .max(253)
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+        'a DNS name',
+      )
+      .optional()
+      .openapi({ description: 'Default: <id>.pbx.local' }),
+  })
+  .strict()
+  .openapi('RegisterPbx');
+
+export const RegisteredPbxSchema = z
+  .object({
+    pbx: PbxSchema,
+    provisioning: z
+      .object({ user: z.string(), password: z.string() })
+      .openapi({ description: 'Shown once: phones use these credentials for provisioning (HTTP basic)' }),
+  })
+  .openapi('RegisteredPbx');
+
+export const SettingsChangeSchema = z
+  .object({
+    autoDownloadInstall: z.boolean().optional().openapi({ description: 'R8' }),
+    updateMoment: WeeklyMomentSchema.nullable()
+      .optional()
+      .openapi({ description: 'R11; null = no automatic update' }),
+  })
+  .strict()
+  .refine((b) => b.autoDownloadInstall !== undefined || b.updateMoment !== undefined, {
+    message: 'name at least one setting: autoDownloadInstall, updateMoment',
+  })
+  .openapi('SettingsChange');
+
+export const list = createRoute({
+  method: 'get',
+  path: '/api/pbxes',
+  tags,
+  security,
+  summary: 'The PBXes this token may see (a PBX-scoped token: its own)',
+  responses: {
+    200: jsonContent(z.object({ pbxes: z.array(PbxSchema) }), 'PBXes'),
+    ...errorResponses(401),
+  },
+});
+
+export const register = createRoute({
+  method: 'post',
+  path: '/api/pbxes',
+  tags,
+  security,
+  summary: 'Register a PBX: draws its weekly check moment (R9) and starts its lifecycle workflow',
+  request: { body: jsonBody(RegisterPbxSchema) },
+  responses: {
+    201: jsonContent(RegisteredPbxSchema, 'Registered; the provisioning password is shown only now'),
+    ...errorResponses(400, 401, 403, 409, 413, 415),
+  },
+});
+
+export const get = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}',
+  tags,
+  security,
+  summary: 'One PBX with its settings',
+  request: { params: PbxIdParams },
+  responses: { 200: jsonContent(PbxSchema, 'The PBX'), ...errorResponses(400, 401, 404) },
+});
+
+export const changeSettings = createRoute({
+  method: 'patch',
+  path: '/api/pbxes/{pbxId}/settings',
+  tags,
+  security,
+  summary: 'Change the global switch (R8) and/or the weekly update moment (R11)',
+  request: { params: PbxIdParams, body: jsonBody(SettingsChangeSchema) },
+  responses: {
+    200: jsonContent(PbxSchema, 'The PBX with its new settings'),
+    ...errorResponses(400, 401, 404, 413, 415),
+  },
+});
+
+export const status = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}/status',
+  tags,
+  security,
+  summary: 'Live status of the PBX lifecycle workflow',
+  request: { params: PbxIdParams },
+  responses: {
+    200: jsonContent(
+      z.object({ status: z.record(z.string(), z.unknown()).nullable() }),
+      'The workflow status, or null when it cannot answer right now',
+    ),
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+function isIanaTimeZone(tz: string): boolean {
+  // Intl also accepts offsets like "+01:00"; a PBX lives in a named zone so DST is handled (R10).
+  return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz) && isValidTimeZone(tz);
+}

@@ -1,0 +1,119 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  errorResponses,
+  IsoDate,
+  idText,
+  jsonContent,
+  ModelIdSchema,
+  PbxIdParams,
+  security,
+} from '../../openapi.ts';
+
+const tags = ['Rollouts'];
+
+const STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
+
+export const RolloutSchema = z
+  .object({
+    id: z.string().openapi({ description: 'The rollout: the run id of its workflow' }),
+    workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w/96.86.0.100' }),
+    pbxId: z.string(),
+    modelId: z.string(),
+    targetVersion: z.string(),
+    status: z.string().openapi({ example: 'running' }),
+    why: z.string().nullable(),
+    who: z.string().nullable(),
+    total: z.number().int(),
+    done: z.number().int(),
+    updated: z.number().int(),
+    failed: z.number().int(),
+    blocks: z.number().int(),
+    blocksDone: z.number().int(),
+    percent: z.number().int().min(0).max(100),
+    startedAt: IsoDate.nullable(),
+    finishedAt: IsoDate.nullable(),
+    live: z.boolean().openapi({ description: 'Numbers come from the running workflow, not the database' }),
+    temporalUrl: z.string().openapi({ description: 'The rollout in the Temporal UI' }),
+  })
+  .openapi('Rollout');
+
+const ResultSchema = z
+  .object({
+    phoneAccountId: z.number().int(),
+    mac: z.string(),
+    block: z.number().int(),
+    outcome: z.string(),
+    fromVersion: z.string().nullable(),
+    reportedVersion: z.string().nullable(),
+    detail: z.string().nullable(),
+    at: IsoDate,
+  })
+  .openapi('RolloutPhoneResult');
+
+export const progress = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}/rollout-progress',
+  tags,
+  security,
+  summary: 'Per type: the running or most recent rollout, live while it runs',
+  request: { params: PbxIdParams },
+  responses: {
+    200: jsonContent(z.object({ rollouts: z.array(RolloutSchema) }), 'One rollout per type'),
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+export const list = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}/rollouts',
+  tags,
+  security,
+  summary: 'Rollout history, newest first',
+  request: {
+    params: PbxIdParams,
+    query: z.object({
+      modelId: ModelIdSchema.optional(),
+      status: z.enum(STATUSES).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+  },
+  responses: {
+    200: jsonContent(z.object({ rollouts: z.array(RolloutSchema) }), 'Rollouts'),
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+export const get = createRoute({
+  method: 'get',
+  path: '/api/pbxes/{pbxId}/rollouts/{rolloutId}',
+  tags,
+  security,
+  summary: 'One rollout (by its id, the run id) with its per-phone results',
+  request: {
+    params: PbxIdParams.extend({
+      rolloutId: z
+        .string()
+        .min(1)
+        .max(300)
+        .openapi({
+          param: { name: 'rolloutId', in: 'path' },
+          example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41',
+        }),
+    }),
+    query: z.object({
+      afterPhoneId: idText('afterPhoneId').optional(),
+      limit: z.coerce.number().int().min(1).max(5000).default(1000),
+    }),
+  },
+  responses: {
+    200: jsonContent(
+      z.object({
+        rollout: RolloutSchema,
+        results: z.array(ResultSchema),
+        nextAfterPhoneId: z.number().int().nullable(),
+      }),
+      'The rollout and a page of phone results',
+    ),
+    ...errorResponses(400, 401, 404),
+  },
+});

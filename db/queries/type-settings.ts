@@ -1,0 +1,42 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { typeSettings } from '../schema.ts';
+
+/** R7: a missing row means Auto-Update on. */
+export async function getAutoUpdate(
+  db: Db,
+  pbxId: string,
+): Promise<Array<{ modelId: string; autoUpdate: boolean }>> {
+  return db
+    .select({ modelId: typeSettings.modelId, autoUpdate: typeSettings.autoUpdate })
+    .from(typeSettings)
+    .where(eq(typeSettings.pbxId, pbxId));
+}
+
+/** R7: sets Auto-Update for one type; returns the previous value (true when never set). */
+export async function setAutoUpdate(
+  db: Db,
+  pbxId: string,
+  modelId: string,
+  autoUpdate: boolean,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const before = await tx
+      .select({ autoUpdate: typeSettings.autoUpdate })
+      .from(typeSettings)
+      .where(eqPbxModel(pbxId, modelId))
+      .for('update');
+    await tx
+      .insert(typeSettings)
+      .values({ pbxId, modelId, autoUpdate })
+      .onConflictDoUpdate({
+        target: [typeSettings.pbxId, typeSettings.modelId],
+        set: { autoUpdate, updatedAt: new Date() },
+      });
+    return before[0]?.autoUpdate ?? true;
+  });
+}
+
+function eqPbxModel(pbxId: string, modelId: string) {
+  return and(eq(typeSettings.pbxId, pbxId), eq(typeSettings.modelId, modelId));
+}

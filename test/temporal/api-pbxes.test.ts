@@ -1,0 +1,187 @@
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLifecycles } from '../../api/lifecycle-client.ts';
+import { listJournal } from '../../db/queries/journal.ts';
+import { apiTokens, pbxes } from '../../db/schema.ts';
+import { hashToken, verifySecret } from '../../lib/secrets.ts';
+import { type ApiHarness, createApiHarness } from '../support/api.ts';
+import { lifecycleStubBundle, stubReceived } from '../support/lifecycle-stub.ts';
+
+let h: ApiHarness;
+let admin: string;
+
+beforeAll(async () => {
+  h = await createApiHarness({ workflowBundle: await lifecycleStubBundle() });
+  admin = await h.token('alice');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('admin auth (R16)', () => {
+  it('every admin route needs a bearer token; /health does not', async () => {
+    const missing = await h.call('GET', '/api/pbxes');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(missing.body.field).toBe('authorization');
+    expect((await h.call('GET', '/api/pbxes', { token: 'pfd_not-a-real-token-at-all' })).status).toBe(401);
+    expect(
+      (await h.call('GET', '/api/pbxes', { headers: { authorization: `Basic ${btoa('a:b')}` } })).status,
+    ).toBe(401);
+    expect((await h.call('GET', '/health')).status).toBe(200);
+  });
+
+  it('tokens are stored hashed; a revoked token stops working', async () => {
+    const token = await h.token('bob');
+    const [row] = await h.database.db.select().from(apiTokens).where(eq(apiTokens.name, 'bob'));
+    expect(row?.tokenHash).toBe(hashToken(token));
+    expect(JSON.stringify(row)).not.toContain(token);
+    expect((await h.call('GET', '/api/pbxes', { token })).status).toBe(200);
+    await h.database.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.name, 'bob'));
+    expect((await h.call('GET', '/api/pbxes', { token })).status).toBe(401);
+  });
+});
+
+describe('register a PBX (R9, R11, R16)', () => {
+  it('R9: draws the weekly check moment once, stores it, starts the lifecycle workflow with it', async () => {
+    const res = await h.call('POST', '/api/pbxes', {
+      token: admin,
+      json: { name: 'ACME Head Office', timeZone: 'Europe/Berlin', softwareVersion: '8.1.0.12' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.pbx).toMatchObject({
+      id: 'acme-head-office',
+      name: 'ACME Head Office',
+      timeZone: 'Europe/Berlin',
+      softwareVersion: '8.1.0.12',
+      sipDomain: 'acme-head-office.pbx.local',
+      autoDownloadInstall: true,
+      updateMoment: { day: 'sunday', time: '03:00' },
+    });
+    const [row] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
+    expect(row!.weeklyCheckDay).toBeGreaterThanOrEqual(0);
+    expect(row!.weeklyCheckDay).toBeLessThanOrEqual(6);
+    expect(row!.weeklyCheckMinute).toBeLessThan(18 * 60);
+    const { args } = await stubReceived(h, 'acme-head-office');
+    expect(args).toEqual({
+      pbxId: 'acme-head-office',
+      queues: { downloads: 'firmware-downloads', phones: 'firmware-phones' },
+      weeklyCheck: { day: row!.weeklyCheckDay, minute: row!.weeklyCheckMinute },
+    });
+    // The provisioning secret is shown once and stored only as a hash.
+    expect(res.body.provisioning.user).toBe('acme-head-office');
+    expect(row!.provisioningSecretHash).not.toContain(res.body.provisioning.password);
+    expect(await verifySecret(res.body.provisioning.password, row!.provisioningSecretHash)).toBe(true);
+    const journal = await listJournal(h.database.db, { pbxId: 'acme-head-office', limit: 10 });
+    expect(journal.map((j) => [j.action, j.who])).toEqual([['pbx.registered', 'alice']]);
+  });
+
+  it('R9: the weekly check moment cannot be changed through any route', async () => {
+    const [before] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
+    const res = await h.call('PATCH', '/api/pbxes/acme-head-office/settings', {
+      token: admin,
+      json: { weeklyCheck: { day: 'monday', time: '01:00' } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('weeklyCheck');
+    const again = await h.call('POST', '/api/pbxes', {
+      token: admin,
+      json: { id: 'acme-head-office', name: 'again', timeZone: 'Europe/Berlin' },
+    });
+    expect(again.status).toBe(409);
+    const [after] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
+    expect([after!.weeklyCheckDay, after!.weeklyCheckMinute]).toEqual([
+      before!.weeklyCheckDay,
+      before!.weeklyCheckMinute,
+    ]);
+  });
+
+  it('registering needs a deployment-wide token', async () => {
+    const scoped = await h.token('carol', 'acme-head-office');
+    const res = await h.call('POST', '/api/pbxes', {
+      token: scoped,
+      json: { id: 'other', name: 'Other', timeZone: 'Europe/Berlin' },
+    });
+    expect(res.status).toBe(403);
+    expect(await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'other'))).toEqual([]);
+  });
+});
+
+describe('the Firmwares page (R15) and the API description', () => {
+  it('R15: serves the page in English and German without a token, holding no tenant data', async () => {
+    const en = await h.app.request('/pbx/acme-head-office/firmwares', {
+      headers: { 'accept-language': 'en-US' },
+    });
+    expect(en.status).toBe(200);
+    expect(en.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const enHtml = await en.text();
+    for (const label of [
+      'Firmware overview',
+      'Firmware in use',
+      'Newest local firmware',
+      'Check now',
+      'Update now',
+    ]) {
+      expect(enHtml).toContain(label);
+    }
+    expect(enHtml).not.toContain('ACME Head Office');
+    const de = await (
+      await h.app.request('/pbx/acme-head-office/firmwares', {
+        headers: { 'accept-language': 'de-DE,de;q=0.9' },
+      })
+    ).text();
+    for (const label of [
+      'Firmware-Übersicht',
+      'Hersteller',
+      'Verwendete FW',
+      'Neueste verfügbare FW',
+      'Automatischer Download und Installation',
+      'Jetzt prüfen',
+      'Jetzt herunterladen',
+      'Jetzt aktualisieren',
+    ]) {
+      expect(de).toContain(label);
+    }
+    const script = await h.app.request('/assets/firmwares.js');
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+    expect(await script.text()).toContain('Bearer');
+    expect((await h.app.request('/pbx/NOT_AN_ID/firmwares')).status).toBe(404);
+  });
+
+  it('serves the OpenAPI document with the bearer scheme on every admin route', async () => {
+    const res = await h.call('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const operations = Object.values(
+      res.body.paths as Record<string, Record<string, { security?: unknown[] }>>,
+    ).flatMap((ops) => Object.values(ops));
+    expect(operations.length).toBeGreaterThanOrEqual(20);
+    for (const op of operations) expect(op.security).toEqual([{ bearer: [] }]);
+  });
+});
+
+describe('every PBX has its lifecycle workflow (R16)', () => {
+  it('ensureLifecycles starts missing workflows with the stored moment and leaves running ones alone', async () => {
+    await h.database.db.insert(pbxes).values({
+      id: 'restored',
+      name: 'Restored from a dump',
+      timeZone: 'Asia/Tokyo',
+      weeklyCheckDay: 2,
+      weeklyCheckMinute: 600,
+      provisioningUser: 'restored',
+      provisioningSecretHash: 'scrypt$x$y',
+      sipDomain: 'restored.pbx.local',
+    });
+    const running = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();
+    const logger = pino({ level: 'silent' });
+    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: 2 });
+    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: 2 });
+    const { args } = await stubReceived(h, 'restored');
+    expect(args.weeklyCheck).toEqual({ day: 2, minute: 600 });
+    const after = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();
+    expect(after.runId).toBe(running.runId);
+    const restored = await h.env.client.workflow.getHandle('pbx/restored').describe();
+    expect(restored.status.name).toBe('RUNNING');
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The buttons, events and rollout routes against the real lifecycle workflow and real activities (firmware server,
+ * downloads into the store, block updates over SIP): what the API answers is what the workflows decided.
+ * No phones are started here, so a rollout finds every phone unreachable and records that per phone.
+ */
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listJournal } from '../../db/queries/journal.ts';
+import { localFirmware } from '../../db/schema.ts';
+import { type System, startSystem } from '../support/system.ts';
+
+let system: System;
+const PBX = 'real';
+const P = `/api/pbxes/${PBX}`;
+let d785AccountId: number;
+
+async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  system = await startSystem();
+  expect(
+    (await system.call('POST', '/api/pbxes', { id: PBX, name: 'Real', timeZone: 'Europe/Berlin' })).status,
+  ).toBe(201);
+  // R8 off, so the R13 (c) triggers of the first accounts only check; the buttons below do the rest.
+  await system.call('PATCH', `${P}/settings`, { autoDownloadInstall: false });
+}, 120_000);
+afterAll(async () => {
+  await system?.close();
+});
+
+describe('buttons, events and rollouts over the real workflows', () => {
+  it('R13 (c): the first account of a type starts a real trigger workflow for that type', async () => {
+    const res = await system.call('POST', `${P}/accounts/bulk`, {
+      accounts: [
+        { mac: '805ec0300001', model: 'yealink-t54w', extension: '10' },
+        { mac: '805ec0300002', model: 'yealink-t54w', extension: '11' },
+        { mac: '000413300001', model: 'snom-d785', extension: '20' },
+      ],
+    });
+    expect(res.status).toBe(201);
+    d785AccountId = res.body.accounts[2].account.id;
+    const triggers = res.body.triggers as Array<{ modelId: string; triggerWorkflowId: string }>;
+    expect(triggers.map((t) => t.modelId).sort()).toEqual(['snom-d785', 'yealink-t54w']);
+    for (const t of triggers)
+      expect(t.triggerWorkflowId).toMatch(/^pbx\/real\/trigger\/first-account-of-type\//);
+    await until(
+      'the triggers to check and stop at R8',
+      () => listJournal(system.database.db, { pbxId: PBX, action: 'trigger.skipped', limit: 5 }),
+      (j) => j.length === 2,
+    );
+  });
+
+  it('R9 Check now: the catalog answer per type', async () => {
+    const res = await system.call('POST', `${P}/check-now`, {});
+    expect(res.status).toBe(200);
+    expect(res.body.catalogOk).toBe(true);
+    expect(res.body.types).toEqual(
+      expect.arrayContaining([
+        {
+          modelId: 'yealink-t54w',
+          model: 'T54W',
+          newestLocal: null,
+          newestAvailable: '96.86.0.70',
+          needsDownload: true,
+        },
+      ]),
+    );
+  });
+
+  it('R10 Download now: starts the downloads and the firmware arrives on the PBX', async () => {
+    const res = await system.call('POST', `${P}/download-now`, { modelIds: ['yealink-t54w', 'snom-d785'] });
+    expect(res.status).toBe(200);
+    expect(res.body.started).toEqual(
+      expect.arrayContaining([
+        { modelId: 'yealink-t54w', model: 'T54W', version: '96.86.0.70' },
+        { modelId: 'snom-d785', model: 'D785', version: '10.1.184.15' },
+      ]),
+    );
+    await until(
+      'both downloads',
+      () => system.database.db.select().from(localFirmware).where(eq(localFirmware.pbxId, PBX)),
+      (rows) => rows.length === 2,
+    );
+    const overview = await system.call('GET', `${P}/overview`);
+    const t54w = overview.body.types.find((t: { modelId: string }) => t.modelId === 'yealink-t54w');
+    // The phones never reported a version: newest local shows what the PBX holds (R6).
+    expect(t54w).toMatchObject({
+      newestLocal: '96.86.0.70',
+      newestAvailable: null,
+      inUse: [{ version: null, phones: 2 }],
+    });
+  });
+
+  it('R7 Update now: refused for a type with Auto-Update off, with the reason', async () => {
+    await system.call('PUT', `${P}/types/yealink-t54w/auto-update`, { enabled: false });
+    const res = await system.call('POST', `${P}/update-now`, { modelIds: ['yealink-t54w'] });
+    expect(res.status).toBe(200);
+    expect(res.body.decisions).toEqual([
+      { modelId: 'yealink-t54w', model: 'T54W', status: 'refused', reason: 'Auto-Update is off for T54W' },
+    ]);
+    await system.call('PUT', `${P}/types/yealink-t54w/auto-update`, { enabled: true });
+  });
+
+  it('R12 rollout progress and per-phone results: phones that never registered are unreachable', async () => {
+    // Phones that reported an older version need the update; the simulator is not running, so nobody answers.
+    await system.database
+      .sql`update phone_accounts set installed_version = '96.86.0.45' where pbx_id = ${PBX} and model_id = 'yealink-t54w'`;
+    const res = await system.call('POST', `${P}/update-now`, { modelIds: ['yealink-t54w'] });
+    expect(res.body.decisions).toEqual([
+      {
+        modelId: 'yealink-t54w',
+        model: 'T54W',
+        status: 'started',
+        workflowId: 'pbx/real/rollout/T54W/96.86.0.70',
+        targetVersion: '96.86.0.70',
+        phones: 2,
+      },
+    ]);
+    const progress = await until(
+      'the rollout to finish',
+      () => system.call('GET', `${P}/rollout-progress`),
+      (r) => r.body.rollouts.some((x: { status: string }) => x.status !== 'running'),
+    );
+    const rollout = progress.body.rollouts[0];
+    expect(rollout).toMatchObject({
+      modelId: 'yealink-t54w',
+      workflowId: 'pbx/real/rollout/T54W/96.86.0.70',
+      total: 2,
+      done: 2,
+      failed: 2,
+      percent: 100,
+    });
+    const detail = await system.call('GET', `${P}/rollouts/${rollout.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.results.map((r: { mac: string; outcome: string }) => [r.mac, r.outcome])).toEqual([
+      ['805ec0300001', 'unreachable'],
+      ['805ec0300002', 'unreachable'],
+    ]);
+    const history = await system.call('GET', `${P}/rollouts?modelId=yealink-t54w`);
+    expect(history.body.rollouts.map((r: { id: string }) => r.id)).toEqual([rollout.id]);
+  });
+
+  it('R5: the last account of a type goes → its firmware is removed at the restart event, not before', async () => {
+    expect((await system.call('DELETE', `${P}/accounts/${d785AccountId}`)).status).toBe(200);
+    const d785 = () =>
+      system.database.db
+        .select()
+        .from(localFirmware)
+        .where(and(eq(localFirmware.pbxId, PBX), eq(localFirmware.modelId, 'snom-d785')));
+    expect(await d785()).toMatchObject([{ deleteAtNextRestart: true }]);
+    const restart = await system.call('POST', `${P}/events`, { kind: 'restarted' });
+    expect(restart.status).toBe(200);
+    expect(restart.body.result).toEqual({ removed: [{ modelId: 'snom-d785', version: '10.1.184.15' }] });
+    expect(await d785()).toEqual([]);
+    const pbx = await system.call('GET', P);
+    expect(pbx.body.lastRestartAt).not.toBeNull();
+  });
+
+  it('R13 (a, b): upgrade and backup restore start trigger workflows; the live status answers', async () => {
+    const upgraded = await system.call('POST', `${P}/events`, { kind: 'upgraded', version: '9.1.0.3' });
+    expect(upgraded.body.result.triggerWorkflowId).toMatch(/^pbx\/real\/trigger\/upgraded\//);
+    const restored = await system.call('POST', `${P}/events`, { kind: 'backup-restored' });
+    expect(restored.body.result.triggerWorkflowId).toMatch(/^pbx\/real\/trigger\/backup-restored\//);
+    const status = await system.call('GET', `${P}/status`);
+    expect(status.body.status).toMatchObject({ pbxId: PBX, autoDownloadInstall: false });
+    expect(status.body.status.nextScheduledUpdate).not.toBeNull();
+  });
+});
