@@ -30,7 +30,13 @@ export interface DemoState {
   provisioningPassword: string;
 }
 
-async function api<T>(apiUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(
+  apiUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const res = await fetch(new URL(path, apiUrl), {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -56,12 +62,32 @@ export async function prepareDemo(opts: {
     }
     opts.say('demo: registering PBX "demo" and its phone accounts through the API');
     const { token } = await createApiToken(db, { name: 'demo-admin' });
-    const registered = await api<{ provisioning: { user: string; password: string } }>(opts.apiUrl, token, 'POST', '/api/pbxes', {
-      id: DEMO_PBX,
-      name: 'Demo PBX (Berlin)',
-      timeZone: 'Europe/Berlin',
-      softwareVersion: '9.0.1',
-    });
+    // Phone models come from the firmware server's catalog, which the worker syncs at start.
+    const wanted = DEMO_FLEET.map((f) => f.model);
+    for (let attempt = 0; ; attempt++) {
+      const { models } = await api<{ models: Array<{ id: string }> }>(
+        opts.apiUrl,
+        token,
+        'GET',
+        '/api/phone-models',
+      );
+      if (wanted.every((m) => models.some((x) => x.id === m))) break;
+      if (attempt >= 120)
+        throw new Error(`demo: phone models ${wanted.join(', ')} not known after 60 s (catalog sync?)`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const registered = await api<{ provisioning: { user: string; password: string } }>(
+      opts.apiUrl,
+      token,
+      'POST',
+      '/api/pbxes',
+      {
+        id: DEMO_PBX,
+        name: 'Demo PBX (Berlin)',
+        timeZone: 'Europe/Berlin',
+        softwareVersion: '9.0.1',
+      },
+    );
     let extension = 101;
     let serial = 1;
     const accounts = DEMO_FLEET.flatMap(({ model, vendor, count }) =>
@@ -72,7 +98,11 @@ export async function prepareDemo(opts: {
       })),
     );
     await api(opts.apiUrl, token, 'POST', `/api/pbxes/${DEMO_PBX}/accounts/bulk`, { accounts });
-    const state: DemoState = { pbxId: DEMO_PBX, token, provisioningPassword: registered.provisioning.password };
+    const state: DemoState = {
+      pbxId: DEMO_PBX,
+      token,
+      provisioningPassword: registered.provisioning.password,
+    };
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
     chmodSync(file, 0o600);

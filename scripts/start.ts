@@ -11,13 +11,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeDemoImageFirmware } from '../activities/image-firmware.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig, repoRoot } from '../lib/config.ts';
 import { isPortOpen, waitForPort } from '../lib/ports.ts';
 import { type ManagedProcess, startProcess } from '../lib/processes.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
-import { writeDemoImageFirmware } from '../activities/image-firmware.ts';
 import { type DemoState, prepareDemo } from './demo.ts';
 import { provisionTools } from './provision-tools.ts';
 
@@ -151,8 +151,12 @@ try {
 
   const firmwareServerPort = Number(new URL(config.firmwareServer.url).port || 80);
   if (!process.env.FIRMWARE_SERVER_URL) {
-    say(`reference firmware server on ${config.firmwareServer.url} (data in ${config.firmwareServer.dataDir})`);
-    const fw = supervise(startProcess('firmware-server', process.execPath, [join(repoRoot, 'firmware-server/main.ts')], { env }));
+    say(
+      `reference firmware server on ${config.firmwareServer.url} (data in ${config.firmwareServer.dataDir})`,
+    );
+    const fw = supervise(
+      startProcess('firmware-server', process.execPath, [join(repoRoot, 'firmware-server/main.ts')], { env }),
+    );
     await Promise.race([
       waitForPort(firmwareServerPort, 120_000),
       fw.exited.then(() => {
@@ -177,7 +181,12 @@ try {
 
   let demoState: DemoState | undefined;
   if (demo) {
-    demoState = await prepareDemo({ apiUrl: config.api.publicUrl, databaseUrl: env.DATABASE_URL as string, dataDir: config.dataDir, say });
+    demoState = await prepareDemo({
+      apiUrl: config.api.publicUrl,
+      databaseUrl: env.DATABASE_URL as string,
+      dataDir: config.dataDir,
+      say,
+    });
     say('demo: simulated phone fleet (flash time 20 s)');
     supervise(
       startProcess(

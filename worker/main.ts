@@ -5,6 +5,7 @@
  *   phones     the phone edge (provisioning HTTP + SIP) and block updates
  */
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { syncCatalog } from '../activities/catalog.ts';
 import { syncImageFirmware } from '../activities/image-firmware.ts';
 import {
   createDownloadActivities,
@@ -52,6 +53,20 @@ const workers: Worker[] = [];
 if (config.worker.roles.has('lifecycle')) {
   // R2: the models whose firmware ships with the PBX image must be known before accounts of them are created.
   const image = await syncImageFirmware(deps);
+  // R1: the phone models come from the firmware server's catalog; fetch it now so accounts can be created
+  // right away. Unreachable is not fatal: every weekly check and Check now syncs again (R3).
+  await syncCatalog(deps).then(
+    (r) =>
+      logger.info(
+        r.ok ? { status: r.status, serial: r.serial } : { rejected: r.error },
+        'catalog sync at start',
+      ),
+    (err: unknown) =>
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'catalog not reachable at start',
+      ),
+  );
   logger.info(
     { imageModels: image.registered.length, dir: config.imageFirmwareDir },
     'image firmware registered',
