@@ -198,15 +198,21 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     };
   });
 
+  /** Check now, and the check that Download now starts with. */
+  async function manualCheck(req: ManualRequest) {
+    await condition(() => ready);
+    const report = await track('checking', () =>
+      runCheck(acts, { pbxId, ...scopeOf(req), why: 'manual', who: req.who }),
+    );
+    lastCheck = summarizeCheck(report);
+    return report;
+  }
+
   setHandler(
     checkNowUpdate,
     async (req) => {
-      await condition(() => ready);
-      const report = await track('checking', () =>
-        runCheck(acts, { pbxId, ...scopeOf(req), why: 'manual', who: req.who }),
-      );
-      lastCheck = summarizeCheck(report);
-      return lastCheck;
+      await manualCheck(req);
+      return lastCheck as CheckNowResult;
     },
     { validator: validateManual },
   );
@@ -214,11 +220,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
   setHandler(
     downloadNowUpdate,
     async (req) => {
-      await condition(() => ready);
-      const report = await track('checking', () =>
-        runCheck(acts, { pbxId, ...scopeOf(req), why: 'manual', who: req.who }),
-      );
-      lastCheck = summarizeCheck(report);
+      const report = await manualCheck(req);
       const items = downloadItems(report);
       if (items.length > 0) void downloadInBackground(items, { why: 'manual', who: req.who });
       const model = (id: string) => report.types.find((t) => t.modelId === id)?.model ?? id;

@@ -15,6 +15,7 @@ import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import type { SimPhoneSpec } from '../../simulator/types.ts';
 import { launchChromium, screenshotPath } from '../support/browser.ts';
 import { SIP_TIMERS, type System, startSystem } from '../support/system.ts';
+import { until } from '../support/until.ts';
 
 const PBX = 'demo';
 const T54W_PHONES = 60;
@@ -24,15 +25,6 @@ const NEW = '96.86.0.70';
 let system: System;
 let browser: Browser;
 let fleet: Fleet | undefined;
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 beforeAll(async () => {
   system = await startSystem();

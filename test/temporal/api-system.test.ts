@@ -8,26 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listJournal } from '../../db/queries/journal.ts';
 import { localFirmware } from '../../db/schema.ts';
 import { type System, startSystem } from '../support/system.ts';
+import { until } from '../support/until.ts';
 
 let system: System;
 const PBX = 'real';
 const P = `/api/pbxes/${PBX}`;
 let d785AccountId: number;
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   system = await startSystem();

@@ -18,18 +18,10 @@ import type { RolloutArgs } from '../../workflows/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { type EdgeFixture, seedFirmware, seedModels, seedPbx } from '../support/phone-fixtures.ts';
 import { uniqueTaskQueue } from '../support/temporal.ts';
+import { until } from '../support/until.ts';
 
 const PHONES = 60;
 const TARGET = '96.86.0.70';
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('crash recovery on the dev server', () => {
   let t: TestDatabase;

@@ -14,28 +14,13 @@ import { repoRoot } from '../../lib/config.ts';
 import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import { fleetFromDatabase } from '../../simulator/fleet-from-db.ts';
 import { SIP_TIMERS, type System, startSystem } from '../support/system.ts';
+import { until } from '../support/until.ts';
 
 const PBX = 'e2e';
 const P = `/api/pbxes/${PBX}`;
 let system: System;
 let fleet: Fleet | undefined;
 let provisioningPassword: string;
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   system = await startSystem();
