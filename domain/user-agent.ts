@@ -3,6 +3,8 @@
  * SIP REGISTERs. One parser per vendor convention; which models exist stays catalog data, so the parser only
  * names the model as the phone writes it and `matchesModel` decides whether it is the account's catalog model.
  */
+
+import { normalizeMac } from './mac.ts';
 import type { Vendor } from './vendors.ts';
 
 export interface ParsedUserAgent {
@@ -19,12 +21,6 @@ export interface ParsedUserAgent {
 }
 
 const VERSION = String.raw`\d+(?:\.\d+){1,5}`;
-
-/** `80:5e:c0:d5:7d:72` or `000413922D24` → `805ec0d57d72`; anything else → null. */
-export function normaliseMac(raw: string): string | null {
-  const hex = raw.replace(/[:-]/g, '').toLowerCase();
-  return /^[0-9a-f]{12}$/.test(hex) ? hex : null;
-}
 
 interface VendorParser {
   vendor: Vendor;
@@ -132,7 +128,7 @@ export function parseUserAgent(userAgent: string | null | undefined): ParsedUser
       model,
       aliases,
       version: m[p.groups.version] as string,
-      mac: rawMac ? normaliseMac(rawMac) : null,
+      mac: rawMac ? (normalizeMac(rawMac) ?? null) : null,
     };
   }
   return null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchesModel, normaliseMac, parseUserAgent, trustedVersion } from '../../domain/user-agent.ts';
+import { normalizeMac } from '../../domain/mac.ts';
+import { matchesModel, parseUserAgent, trustedVersion } from '../../domain/user-agent.ts';
 
 // Real User-Agent strings per vendor (HTTP provisioning and SIP REGISTER), as phones send them.
 const CASES = [
@@ -149,8 +150,8 @@ describe('R6: version learning from User-Agents', () => {
   });
 
   it('normalises MACs with and without separators', () => {
-    expect(normaliseMac('80:5E:C0:D5:7D:72')).toBe('805ec0d57d72');
-    expect(normaliseMac('000413922D24')).toBe('000413922d24');
-    expect(normaliseMac('00:04:13')).toBeNull();
+    expect(normalizeMac('80:5E:C0:D5:7D:72')).toBe('805ec0d57d72');
+    expect(normalizeMac('000413922D24')).toBe('000413922d24');
+    expect(normalizeMac('00:04:13')).toBeUndefined();
   });
 });
