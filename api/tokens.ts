@@ -36,13 +36,13 @@ async function cli(argv: string[]) {
   if (!['create', 'list', 'revoke'].includes(command ?? '')) {
     throw new Error('usage: token create --name <who> [--pbx <id>] | list | revoke --id <n> | --name <who>');
   }
-  const { loadConfig } = await import('../lib/config.ts');
+  const { databaseUrlForTools, loadConfig } = await import('../lib/config.ts');
   const { connectDb } = await import('../db/client.ts');
   const { migrateDatabase } = await import('../db/migrate.ts');
   const config = loadConfig();
-  if (!config.database.url) throw new Error('DATABASE_URL is not set');
-  await migrateDatabase(config.database.url);
-  const { db, close } = connectDb(config.database.url, { max: 1 });
+  const url = databaseUrlForTools(config);
+  await migrateDatabase(url);
+  const { db, close } = connectDb(url, { max: 1 });
   try {
     if (command === 'create') {
       if (!values.name) throw new Error('create needs --name <who>');

@@ -209,3 +209,17 @@ export function defaultToolsCacheDir(env: NodeJS.ProcessEnv = process.env): stri
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'phone-firmware-distribution');
 }
+
+/** The embedded Postgres `npm start` runs (credentials of db/embedded.ts, database `firmware`). */
+export const EMBEDDED_DATABASE = 'firmware';
+
+/**
+ * For command-line tools run beside `npm start` (tokens, simulator): DATABASE_URL, or else the embedded Postgres of
+ * this checkout. Services themselves insist on DATABASE_URL.
+ */
+export function databaseUrlForTools(config: Config): string {
+  return (
+    config.database.url ??
+    `postgres://postgres:postgres@127.0.0.1:${config.database.embeddedPort}/${EMBEDDED_DATABASE}`
+  );
+}

@@ -14,7 +14,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeDemoImageFirmware } from '../activities/image-firmware.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { loadConfig, repoRoot } from '../lib/config.ts';
+import { EMBEDDED_DATABASE, loadConfig, repoRoot } from '../lib/config.ts';
 import { isPortOpen, waitForPort } from '../lib/ports.ts';
 import { type ManagedProcess, startProcess } from '../lib/processes.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
@@ -78,7 +78,7 @@ try {
       port: config.database.embeddedPort,
     });
     stoppers.push({ name: 'postgres', stop: () => pg.stop() });
-    env.DATABASE_URL = await pg.ensureDatabase('firmware');
+    env.DATABASE_URL = await pg.ensureDatabase(EMBEDDED_DATABASE);
   } else {
     say('Postgres at DATABASE_URL');
     env.DATABASE_URL = config.database.url;

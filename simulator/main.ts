@@ -13,7 +13,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/config.ts';
+import { databaseUrlForTools, loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startFleet } from './fleet.ts';
 import { FAILURES, type Failure, type FleetSpec } from './types.ts';
@@ -107,7 +107,6 @@ let spec: FleetSpec;
 if (a.fleet) {
   spec = JSON.parse(readFileSync(a.fleet, 'utf8')) as FleetSpec;
 } else if (a.pbx && (a.models || a.existing)) {
-  if (!config.database.url) fail('DATABASE_URL is needed for --models and --existing');
   const password = a['provisioning-password'] ?? process.env.SIM_PROVISIONING_PASSWORD;
   if (!password) fail('--provisioning-password (or SIM_PROVISIONING_PASSWORD) is needed');
   const [host, port] = (a.sip ?? `${config.sip.publicHost}:${config.sip.port}`).split(':');
@@ -117,7 +116,7 @@ if (a.fleet) {
     : undefined;
   // Loaded only here: the database layer costs far more memory than the simulator itself.
   const { fleetFromDatabase } = await import('./fleet-from-db.ts');
-  spec = await fleetFromDatabase(config.database.url, {
+  spec = await fleetFromDatabase(databaseUrlForTools(config), {
     pbxId: a.pbx,
     models,
     initialVersion: a.version,
