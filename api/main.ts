@@ -4,10 +4,12 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
+import { stopWhenSupervisorGone } from '../lib/supervised.ts';
 import { connectClient } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
 import { ensureLifecycles } from './lifecycle-client.ts';
 
+stopWhenSupervisorGone();
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
 if (!config.database.url) {

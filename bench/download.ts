@@ -21,7 +21,7 @@ import { syncCatalog } from '../activities/catalog.ts';
 import type { DownloadResult } from '../activities/contracts.ts';
 import { downloadFirmware } from '../activities/download.ts';
 import { connectDb } from '../db/client.ts';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { getRelease } from '../db/queries/catalog.ts';
 import { blobs, localFirmware, pbxes, phoneAccounts } from '../db/schema.ts';
@@ -69,9 +69,13 @@ try {
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     say('starting an embedded Postgres...');
-    const pg = await startEmbeddedPostgres({ dir: join(dir, 'postgres'), port: await freePort() });
+    const pg = await spawnEmbeddedPostgres({
+      dir: join(dir, 'postgres'),
+      port: await freePort(),
+      database: 'bench',
+    });
     cleanups.push(() => pg.stop());
-    databaseUrl = await pg.ensureDatabase('bench');
+    databaseUrl = pg.url;
   }
   await migrateDatabase(databaseUrl);
   const handle = connectDb(databaseUrl);

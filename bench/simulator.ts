@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { BlockResult } from '../activities/contracts.ts';
 import { runBlockUpdate } from '../activities/update-block.ts';
 import { connectDb } from '../db/client.ts';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { blobs, localFirmware, pbxes, phoneModels } from '../db/schema.ts';
 import { modelIdOf, type Vendor } from '../domain/vendors.ts';
@@ -100,9 +100,13 @@ let stopPostgres = async () => {};
 let dbUrl = process.env.DATABASE_URL;
 if (!dbUrl) {
   say('starting an embedded Postgres');
-  const pg = await startEmbeddedPostgres({ dir: join(work, 'postgres'), port: await freePort() });
+  const pg = await spawnEmbeddedPostgres({
+    dir: join(work, 'postgres'),
+    port: await freePort(),
+    database: 'bench_simulator',
+  });
   stopPostgres = () => pg.stop();
-  dbUrl = await pg.ensureDatabase('bench_simulator');
+  dbUrl = pg.url;
 }
 await migrateDatabase(dbUrl);
 if (process.env.BENCH_ASYNC_COMMIT === '1') {

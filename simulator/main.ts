@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { databaseUrlForTools, loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
+import { stopWhenSupervisorGone } from '../lib/supervised.ts';
 import { startFleet } from './fleet.ts';
 import { FAILURES, type Failure, type FleetSpec } from './types.ts';
 
@@ -86,6 +87,7 @@ if (a.help) {
   process.exit(0);
 }
 
+stopWhenSupervisorGone();
 const config = loadConfig();
 const logger = createLogger('simulator', config.logLevel);
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { freePort } from '../lib/ports.ts';
 import { provisionTools } from '../scripts/provision-tools.ts';
 import { workflowsPath } from '../worker/bundle.ts';
@@ -40,7 +40,7 @@ async function startShared() {
   let postgresAdminUrl = process.env.TEST_DATABASE_URL;
   let stopPostgres = async () => {};
   if (!postgresAdminUrl) {
-    const pg = await startEmbeddedPostgres({ dir: join(workDir, 'postgres'), port: await freePort() });
+    const pg = await spawnEmbeddedPostgres({ dir: join(workDir, 'postgres'), port: await freePort() });
     postgresAdminUrl = pg.adminUrl;
     stopPostgres = () => pg.stop();
   }

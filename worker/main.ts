@@ -17,10 +17,12 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
+import { stopWhenSupervisorGone } from '../lib/supervised.ts';
 import { workerConnectionOptions } from '../lib/temporal.ts';
 import { type PhoneEdge, startPhoneEdge } from '../phones/edge.ts';
 import { workflowsPath } from './bundle.ts';
 
+stopWhenSupervisorGone();
 const config = loadConfig();
 const logger = createLogger('worker', config.logLevel);
 if (!config.database.url) {

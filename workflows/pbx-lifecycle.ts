@@ -166,9 +166,11 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     actor: { why: 'schedule' | 'manual'; who: string },
   ) => {
     // Downloads queue behind each other so a manual and a scheduled one never fetch the same file twice at once.
-    downloadsRunning = downloadsRunning.then(() =>
-      track('downloading', () => runDownloads(acts, pbxId, items, actor)),
-    );
+    // runDownloads journals each failed item itself; nothing here may reject, or the chain (and the workflow
+    // task of a detached Download now) would fail.
+    downloadsRunning = downloadsRunning
+      .then(() => track('downloading', () => runDownloads(acts, pbxId, items, actor)))
+      .catch(() => undefined);
     return downloadsRunning;
   };
 

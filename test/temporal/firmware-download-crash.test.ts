@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { syncCatalog } from '../../activities/catalog.ts';
 import { partialPath } from '../../activities/firmware-store.ts';
@@ -32,8 +32,6 @@ import { connectDevServer, uniqueTaskQueue } from '../support/temporal.ts';
 import { downloadFirmwareOnce } from './fixtures/download-workflow.ts';
 
 const SIZE = 8_000_000;
-
-Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 describe('download survives a worker crash (real worker processes, Temporal dev server)', () => {
   let t: TestDatabase;
