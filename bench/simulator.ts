@@ -275,7 +275,16 @@ const summary = {
     sip: edge.sip.stats,
   },
 };
-process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+// Ratios against the baseline of the same run: the phone edge serving the same phones (the PBX side's cost).
+const simulatorCpuMs = Number(stopped.cpuUserMs) + Number(stopped.cpuSystemMs);
+const edgeCpuMs = summary.edge.cpuUserMs + summary.edge.cpuSystemMs;
+const perPhone = {
+  simulatorCpuMs: +(simulatorCpuMs / phoneCount).toFixed(3),
+  edgeCpuMs: +(edgeCpuMs / phoneCount).toFixed(3),
+  simulatorRssKiB: Math.round((Number(stopped.peakRssMiB) * 1024) / phoneCount),
+  simulatorCpuVsEdge: +(simulatorCpuMs / edgeCpuMs).toFixed(2),
+};
+process.stdout.write(`${JSON.stringify({ ...summary, perPhone }, null, 2)}\n`);
 
 await edge.close();
 logs.close();
