@@ -25,13 +25,16 @@ export const LIFECYCLE_WORKFLOW_TYPE = 'pbxLifecycle';
 const QUERY_TIMEOUT_MS = 5_000;
 
 type TemporalDeps = { config: Config; temporal: Client };
-type PbxMoment = Pick<PbxRow, 'id' | 'weeklyCheckDay' | 'weeklyCheckMinute'>;
+type PbxMoment = Pick<PbxRow, 'id' | 'weeklyCheckDay' | 'weeklyCheckMinute' | 'phonesTaskQueue'>;
 
 /** R9: the stored weekly check moment travels with the workflow's arguments; the workflow never draws it. */
 export function lifecycleArgs(config: Config, pbx: PbxMoment): LifecycleArgs {
   return {
     pbxId: pbx.id,
-    queues: { downloads: config.taskQueues.downloads, phones: config.taskQueues.phones },
+    queues: {
+      downloads: config.taskQueues.downloads,
+      phones: pbx.phonesTaskQueue ?? config.taskQueues.phones,
+    },
     weeklyCheck: { day: pbx.weeklyCheckDay, minute: pbx.weeklyCheckMinute },
   };
 }

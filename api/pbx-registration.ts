@@ -33,6 +33,8 @@ export interface PbxRegistration {
   softwareVersion?: string | undefined;
   /** Default `<id>.pbx.local`. */
   sipDomain?: string | undefined;
+  /** The phone edge of this PBX's site; default TASK_QUEUE_PHONES. */
+  phonesTaskQueue?: string | undefined;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function registerPbx(
       provisioningUser: id,
       provisioningSecretHash: await hashSecret(provisioningPassword),
       sipDomain,
+      phonesTaskQueue: input.phonesTaskQueue ?? null,
     });
   } catch (err) {
     const constraint = uniqueViolation(err);

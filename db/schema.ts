@@ -42,6 +42,11 @@ export const pbxes = pgTable(
     provisioningSecretHash: text('provisioning_secret_hash').notNull(),
     /** The SIP domain phones of this PBX register to. */
     sipDomain: text('sip_domain').notNull().unique(),
+    /**
+     * Task queue of the phone edge that reaches this PBX's phones (a site of its own); null = TASK_QUEUE_PHONES.
+     * Read when the lifecycle workflow starts.
+     */
+    phonesTaskQueue: text('phones_task_queue'),
     createdAt: ts('created_at').notNull().defaultNow(),
     lastRestartAt: ts('last_restart_at'),
   },

@@ -74,6 +74,7 @@ CREATE TABLE "pbxes" (
 	"provisioning_user" text NOT NULL,
 	"provisioning_secret_hash" text NOT NULL,
 	"sip_domain" text NOT NULL,
+	"phones_task_queue" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"last_restart_at" timestamp with time zone,
 	CONSTRAINT "pbxes_sip_domain_unique" UNIQUE("sip_domain"),

@@ -77,6 +77,28 @@ describe('register a PBX (R9, R11, R16)', () => {
     expect(journal.map((j) => [j.action, j.who])).toEqual([['pbx.registered', 'alice']]);
   });
 
+  it('R16: a PBX at a site of its own gets its phone edge task queue into the workflow', async () => {
+    const res = await h.call('POST', '/api/pbxes', {
+      token: admin,
+      json: {
+        id: 'branch',
+        name: 'Branch',
+        timeZone: 'Europe/Vienna',
+        phonesTaskQueue: 'firmware-phones-vienna',
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.pbx.phonesTaskQueue).toBe('firmware-phones-vienna');
+    const { args } = await stubReceived(h, 'branch');
+    expect(args.queues).toEqual({ downloads: 'firmware-downloads', phones: 'firmware-phones-vienna' });
+    const bad = await h.call('POST', '/api/pbxes', {
+      token: admin,
+      json: { id: 'bad-queue', name: 'Bad', timeZone: 'Europe/Vienna', phonesTaskQueue: 'no spaces allowed' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('phonesTaskQueue');
+  });
+
   it('R9: the weekly check moment cannot be changed through any route', async () => {
     const [before] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
     const res = await h.call('PATCH', '/api/pbxes/acme-head-office/settings', {
@@ -175,8 +197,9 @@ describe('every PBX has its lifecycle workflow (R16)', () => {
     });
     const running = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();
     const logger = pino({ level: 'silent' });
-    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: 2 });
-    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: 2 });
+    const all = (await h.database.db.select().from(pbxes)).length;
+    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: all });
+    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: all });
     const { args } = await stubReceived(h, 'restored');
     expect(args.weeklyCheck).toEqual({ day: 2, minute: 600 });
     const after = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();

@@ -21,6 +21,7 @@ export function presentPbx(pbx: PbxRow, config: Config) {
     timeZone: pbx.timeZone,
     softwareVersion: pbx.softwareVersion,
     sipDomain: pbx.sipDomain,
+    phonesTaskQueue: pbx.phonesTaskQueue,
     provisioningUser: pbx.provisioningUser,
     weeklyCheck: presentMoment({ day: pbx.weeklyCheckDay, minute: pbx.weeklyCheckMinute }),
     autoDownloadInstall: pbx.autoDownloadInstall,

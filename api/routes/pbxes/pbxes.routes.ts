@@ -20,6 +20,10 @@ export const PbxSchema = z
     timeZone: z.string().openapi({ example: 'Europe/Berlin' }),
     softwareVersion: z.string().nullable(),
     sipDomain: z.string(),
+    phonesTaskQueue: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Phone edge of this PBX (null = the default TASK_QUEUE_PHONES)' }),
     provisioningUser: z.string(),
     /** R9: drawn once at registration, read-only. */
     weeklyCheck: WeeklyMomentSchema.openapi({ description: 'R9: random, fixed at registration, read-only' }),
@@ -62,6 +66,15 @@ export const RegisterPbxSchema = z
       )
       .optional()
       .openapi({ description: 'Default: <id>.pbx.local' }),
+    phonesTaskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task queue name (letters, digits, . _ -)')
+      .optional()
+      .openapi({
+        description:
+          "Task queue of the phone edge at this PBX's site (a worker with WORKER_ROLES=phones); default TASK_QUEUE_PHONES",
+        example: 'firmware-phones-berlin',
+      }),
   })
   .strict()
   .openapi('RegisterPbx');
