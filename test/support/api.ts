@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp } from '../../api/app.ts';
 import { createApiToken } from '../../api/tokens.ts';
+import { listPbxes } from '../../db/queries/pbxes.ts';
 import { phoneModels } from '../../db/schema.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { PbxLogs } from '../../lib/pbx-logs.ts';
@@ -111,6 +112,13 @@ export async function createApiHarness(options: {
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async close() {
+      // PBX workflows would outlive this file on the shared dev server and answer for another file's PBX id.
+      for (const { id } of await listPbxes(database.db)) {
+        await env.client.workflow
+          .getHandle(`pbx/${id}`)
+          .terminate('test over')
+          .catch(() => {});
+      }
       worker?.shutdown();
       await running;
       logs.close();

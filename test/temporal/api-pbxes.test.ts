@@ -81,15 +81,15 @@ describe('register a PBX (R9, R11, R16)', () => {
     const res = await h.call('POST', '/api/pbxes', {
       token: admin,
       json: {
-        id: 'branch',
-        name: 'Branch',
+        id: 'vienna-site',
+        name: 'Vienna site',
         timeZone: 'Europe/Vienna',
         phonesTaskQueue: 'firmware-phones-vienna',
       },
     });
     expect(res.status).toBe(201);
     expect(res.body.pbx.phonesTaskQueue).toBe('firmware-phones-vienna');
-    const { args } = await stubReceived(h, 'branch');
+    const { args } = await stubReceived(h, 'vienna-site');
     expect(args.queues).toEqual({ downloads: 'firmware-downloads', phones: 'firmware-phones-vienna' });
     const bad = await h.call('POST', '/api/pbxes', {
       token: admin,
