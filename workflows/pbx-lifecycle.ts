@@ -174,6 +174,10 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     return downloadsRunning;
   };
 
+  /** What the schedule did or skipped, in the journal (R14). */
+  const journalScheduled = (action: string, details: Record<string, unknown>) =>
+    acts.bookkeeping.recordJournal({ pbxId, action, why: 'schedule', who: 'system', details });
+
   // ---- messages ---------------------------------------------------------------------------------
   setHandler(settingsChangedSignal, () => {
     settingsDirty = true;
@@ -350,20 +354,11 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           // R10: drawn once; carried across continue-as-new so it never changes.
           const at = drawDownloadMoment(now, settings.timeZone, Math.random);
           carried.pendingDownload = { at, checkedAt: now, items };
-          await acts.bookkeeping.recordJournal({
-            pbxId,
-            action: 'download.scheduled',
-            why: 'schedule',
-            who: 'system',
-            details: { at: new Date(at).toISOString(), items },
-          });
+          await journalScheduled('download.scheduled', { at: new Date(at).toISOString(), items });
         } else {
-          await acts.bookkeeping.recordJournal({
-            pbxId,
-            action: 'download.skipped',
-            why: 'schedule',
-            who: 'system',
-            details: { reason: 'automatic download and installation are off (R8)', items },
+          await journalScheduled('download.skipped', {
+            reason: 'automatic download and installation are off (R8)',
+            items,
           });
         }
       }
@@ -377,15 +372,9 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
       if (settings.autoDownloadInstall) {
         await downloadInBackground(pending.items, { why: 'schedule', who: 'system' });
       } else {
-        await acts.bookkeeping.recordJournal({
-          pbxId,
-          action: 'download.skipped',
-          why: 'schedule',
-          who: 'system',
-          details: {
-            reason: 'automatic download and installation were switched off (R8)',
-            items: pending.items,
-          },
+        await journalScheduled('download.skipped', {
+          reason: 'automatic download and installation were switched off (R8)',
+          items: pending.items,
         });
       }
       show();
@@ -400,12 +389,8 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           startRollouts(rolloutCtx, undefined, { why: 'schedule', who: 'system' }),
         );
       } else {
-        await acts.bookkeeping.recordJournal({
-          pbxId,
-          action: 'update.skipped',
-          why: 'schedule',
-          who: 'system',
-          details: { reason: 'automatic download and installation are off (R8)' },
+        await journalScheduled('update.skipped', {
+          reason: 'automatic download and installation are off (R8)',
         });
       }
       show();
