@@ -77,6 +77,13 @@ export async function markFirmwareForCleanupIfUnused(
   pbxId: string,
   modelId: string,
 ): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await lockType(tx, pbxId, modelId);
+    return markUnderLock(tx, pbxId, modelId);
+  });
+}
+
+async function markUnderLock(db: DbOrTx, pbxId: string, modelId: string): Promise<string[]> {
   const rows = await db
     .update(localFirmware)
     .set({ deleteAtNextRestart: true })
@@ -95,6 +102,13 @@ export async function markFirmwareForCleanupIfUnused(
 
 /** An account of the type came back before the restart: its firmware stays. Returns the unmarked versions. */
 export async function unmarkFirmwareCleanup(db: DbOrTx, pbxId: string, modelId: string): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await lockType(tx, pbxId, modelId);
+    return unmarkUnderLock(tx, pbxId, modelId);
+  });
+}
+
+async function unmarkUnderLock(db: DbOrTx, pbxId: string, modelId: string): Promise<string[]> {
   const rows = await db
     .update(localFirmware)
     .set({ deleteAtNextRestart: false })
@@ -136,6 +150,15 @@ export async function takeFirmwareMarkedForRestart(
   return { removed, kept };
 }
 
+/**
+ * Serialises R5 marking against a download that is recording its firmware for the same PBX and type: without it,
+ * a download could count the type's accounts just before the last one is deleted and insert its row unmarked just
+ * after the deletion's marking found no row to mark.
+ */
+async function lockType(tx: DbOrTx, pbxId: string, modelId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(2, hashtext(${`${pbxId}/${modelId}`}))`);
+}
+
 /** Serialises every change to one blob's file and row (download promote, reuse, garbage collection). */
 export async function lockBlob(tx: DbOrTx, sha256: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(1, hashtext(${sha256}))`);
@@ -150,6 +173,7 @@ export async function referenceBlob(
   row: { pbxId: string; modelId: string; version: string; fileName: string; sha256: string; size: number },
 ): Promise<{ deleteAtNextRestart: boolean }> {
   await tx.insert(blobs).values({ sha256: row.sha256, size: row.size }).onConflictDoNothing();
+  await lockType(tx, row.pbxId, row.modelId);
   const deleteAtNextRestart = (await accountCount(tx, row.pbxId, row.modelId)) === 0;
   await tx
     .insert(localFirmware)
