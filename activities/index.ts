@@ -34,7 +34,3 @@ export function createDownloadActivities(deps: ActivityDeps) {
 export function createPhoneActivities(deps: ActivityDeps, edge: BlockEdge) {
   return { ...createBlockUpdateActivities(deps, edge) } satisfies PhoneActivityFns;
 }
-
-export type LifecycleActivities = ReturnType<typeof createLifecycleActivities>;
-export type DownloadActivities = ReturnType<typeof createDownloadActivities>;
-export type PhoneActivities = ReturnType<typeof createPhoneActivities>;

@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Browser, chromium } from 'playwright-core';
 import { repoRoot } from '../../lib/config.ts';
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { chromiumPath } from '../../scripts/system-packages.ts';
 
 export function launchChromium(): Promise<Browser> {
+  // The same lookup `npm test` uses when it makes sure Chromium is installed.
+  const executablePath = chromiumPath();
+  if (!executablePath)
+    throw new Error('Chromium is missing: npm test installs Debian "chromium" (or set CHROMIUM_PATH)');
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath,
     args: [
       '--no-sandbox',
       '--disable-gpu',
