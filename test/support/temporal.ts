@@ -3,10 +3,12 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
+import { clockStart } from './test-clock.ts';
 
 /**
  * The Java time-skipping test server, started from the wrapper the tools step built (or the SDK's download
- * where there is no Java/Maven). One per test file; time skips while a test awaits a result through env.client.
+ * where there is no Java/Maven). One per test; time skips while a test awaits a result through env.client. Its clock
+ * starts at the real now, or at TEST_CLOCK_START: tests take every moment from `env.currentTimeMs()`.
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = inject('testServerPath');
@@ -23,7 +25,15 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
       ]),
     ),
   });
+  await placeClock(env);
   return env;
+}
+
+/** Moves the fresh server's clock to TEST_CLOCK_START (see test-clock.ts); no-op when unset. */
+async function placeClock(env: TestWorkflowEnvironment): Promise<void> {
+  const now = await env.currentTimeMs();
+  const at = clockStart(process.env.TEST_CLOCK_START, now, process.env.TEST_CLOCK_ZONE);
+  if (at !== null && at > now) await env.sleep(at - now);
 }
 
 /** The dev server the global setup started (real timers, search attributes registered). */

@@ -5,6 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlockInput, CheckInput, DownloadInput } from '../../activities/contracts.ts';
+import type { WeeklyMoment } from '../../domain/timing.ts';
 import { repoRoot } from '../../lib/config.ts';
 import {
   checkNowUpdate,
@@ -16,14 +17,22 @@ import {
 import { FakePbx } from '../support/fake-pbx.ts';
 import { runLifecycle } from '../support/lifecycle.ts';
 import { createTimeSkippingEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal.ts';
+import { weeklyMomentAfter } from '../support/test-clock.ts';
 
-const weeklyCheck = { day: 2, minute: 600 };
+const TZ = 'Europe/Berlin';
 const HISTORIES = join(repoRoot, 'test/fixtures/histories');
 
 describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', () => {
   let env: TestWorkflowEnvironment;
+  /** Moments relative to the test server's clock: `in(days, minute)` is local `minute` that many days ahead. */
+  let at: (days: number, minute: number) => WeeklyMoment;
+  /** The weekly check, far enough ahead that a test about something else never meets it. */
+  let weeklyCheck: WeeklyMoment;
   beforeEach(async () => {
     env = await createTimeSkippingEnv();
+    const now = await env.currentTimeMs();
+    at = (days, minute) => weeklyMomentAfter(now, TZ, days, minute);
+    weeklyCheck = at(4, 600);
   });
   afterEach(async () => {
     await env?.teardown();
@@ -72,7 +81,7 @@ describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', (
     pbx.addPhones('yealink-t54w', 'T54W', 3, '96.86.0.45');
     pbx.local.set('yealink-t54w', ['96.86.0.70']);
     pbx.autoUpdate.set('yealink-t54w', false);
-    pbx.settings.updateMoment = { day: 0, minute: 120 };
+    pbx.settings.updateMoment = at(1, 120);
     await runLifecycle(env, pbx, { weeklyCheck }, async () => {
       await env.sleep('8 days');
     });
@@ -229,7 +238,7 @@ describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', (
   it('history stays bounded: the workflow continues as new every weekly cycle (12 simulated weeks)', async () => {
     const pbx = new FakePbx('bounded');
     pbx.addPhones('yealink-t54w', 'T54W', 60, '96.86.0.45');
-    pbx.settings.updateMoment = { day: 6, minute: 180 };
+    pbx.settings.updateMoment = at(6, 180);
     let version = 70;
     pbx.catalog.push({ releaseId: `v${version}`, modelIds: ['yealink-t54w'], version: `96.86.0.${version}` });
     await runLifecycle(env, pbx, { weeklyCheck }, async (handle) => {
@@ -257,7 +266,10 @@ describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', (
     pbx.addPhones('yealink-t54w', 'T54W', 70, '96.86.0.45');
     pbx.local.set('yealink-t54w', ['96.86.0.60']);
     pbx.catalog.push({ releaseId: 'y70', modelIds: ['yealink-t54w'], version: '96.86.0.70' });
-    pbx.settings.updateMoment = { day: 6, minute: 180 };
+    // The first run must hold the scheduled rollout before its weekly check ends the cycle (continue-as-new):
+    // the update moment comes tomorrow, the check the day after, whatever weekday the clock starts on.
+    pbx.settings.updateMoment = at(1, 180);
+    const replayCheck = at(2, 600);
     const taskQueue = uniqueTaskQueue('replay');
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -269,7 +281,13 @@ describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', (
       const handle = await env.client.workflow.start('pbxLifecycle', {
         workflowId: 'pbx/replay',
         taskQueue,
-        args: [{ pbxId: 'replay', weeklyCheck, queues: { downloads: taskQueue, phones: taskQueue } }],
+        args: [
+          {
+            pbxId: 'replay',
+            weeklyCheck: replayCheck,
+            queues: { downloads: taskQueue, phones: taskQueue },
+          },
+        ],
       });
       await handle.executeUpdate(checkNowUpdate, { args: [{ who: 'alice' }] });
       await env.sleep('9 days');

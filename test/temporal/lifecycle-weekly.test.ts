@@ -1,11 +1,12 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlockInput, CheckInput, DownloadInput } from '../../activities/contracts.ts';
-import { fromLocal, toLocal, weekdayOf } from '../../domain/timing.ts';
+import { atLocalMinute, toLocal, weekdayOf } from '../../domain/timing.ts';
 import { downloadNowUpdate, statusQuery, updateNowUpdate } from '../../workflows/messages.ts';
 import { FakePbx } from '../support/fake-pbx.ts';
 import { runLifecycle } from '../support/lifecycle.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
+import { weeklyMomentAfter } from '../support/test-clock.ts';
 
 const TZ = 'Europe/Berlin';
 const localMoment = (ms: number, tz = TZ) => {
@@ -26,8 +27,12 @@ const scheduled = <T>(pbx: FakePbx, name: string) =>
 describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
   // A fresh test server per test: a test that ends mid-workflow must not leave the next one's clock locked.
   let env: TestWorkflowEnvironment;
+  let now: number;
+  /** Local `minute` that many days after the test server's now, as a weekly moment (never a fixed weekday). */
+  const at = (days: number, minute: number, tz = TZ) => weeklyMomentAfter(now, tz, days, minute);
   beforeEach(async () => {
     env = await createTimeSkippingEnv();
+    now = await env.currentTimeMs();
   });
   afterEach(async () => {
     await env?.teardown();
@@ -36,7 +41,7 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
   it('R9: the weekly check fires at the stored moment every week for 3 weeks (22 simulated days)', async () => {
     const pbx = new FakePbx('weekly');
     pbx.addPhones('yealink-t54w', 'T54W', 3, '96.86.0.45');
-    const weeklyCheck = { day: 2, minute: 9 * 60 + 15 };
+    const weeklyCheck = at(2, 9 * 60 + 15);
     const wallStart = Date.now();
     await runLifecycle(env, pbx, { weeklyCheck }, async () => {
       await env.sleep('22 days');
@@ -57,7 +62,7 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
     const pbx = new FakePbx('nyc');
     pbx.settings.timeZone = 'America/New_York';
     pbx.addPhones('snom-d785', 'D785', 1, '10.1.33.33');
-    const weeklyCheck = { day: 5, minute: 6 * 60 };
+    const weeklyCheck = at(5, 6 * 60, 'America/New_York');
     await runLifecycle(env, pbx, { weeklyCheck }, async () => {
       await env.sleep('15 days');
     });
@@ -74,7 +79,7 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
       modelIds: ['yealink-t54w'],
       version: '96.86.0.70',
     });
-    await runLifecycle(env, pbx, { weeklyCheck: { day: 3, minute: 8 * 60 } }, async () => {
+    await runLifecycle(env, pbx, { weeklyCheck: at(1, 8 * 60) }, async () => {
       await env.sleep('8 days');
     });
     const [check] = scheduled<CheckInput>(pbx, 'checkFirmware');
@@ -96,48 +101,45 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
     const pbx = new FakePbx('carried');
     pbx.addPhones('yealink-t54w', 'T54W', 1, '96.86.0.45');
     pbx.catalog.push({ releaseId: 'r70', modelIds: ['yealink-t54w'], version: '96.86.0.70' });
-    const now = await env.currentTimeMs();
-    const tomorrow = toLocal(now + 86_400_000, TZ);
-    const at = fromLocal(
-      { year: tomorrow.year, month: tomorrow.month, day: tomorrow.day, hour: 21, minute: 17 },
-      TZ,
-    );
+    const downloadAt = atLocalMinute(now, TZ, 21 * 60 + 17, 1); // tomorrow 21:17
+
     await runLifecycle(
       env,
       pbx,
       {
-        weeklyCheck: { day: 0, minute: 60 },
+        // Ahead of the two simulated days: a weekly check in between would draw a download moment of its own.
+        weeklyCheck: at(4, 60),
         carried: {
           cycle: 4,
           lastWeeklyCheckAt: now,
           pendingDownload: {
-            at,
+            at: downloadAt,
             checkedAt: now,
             items: [{ modelId: 'yealink-t54w', releaseId: 'r70', version: '96.86.0.70' }],
           },
         },
       },
       async (handle) => {
-        expect((await handle.query(statusQuery)).pendingDownloadAt).toBe(new Date(at).toISOString());
+        expect((await handle.query(statusQuery)).pendingDownloadAt).toBe(new Date(downloadAt).toISOString());
         await env.sleep('2 days');
       },
     );
     const downloads = scheduled<DownloadInput>(pbx, 'downloadFirmware');
     expect(downloads).toHaveLength(1);
-    expect(Math.abs((downloads[0]?.at as number) - at)).toBeLessThan(1000);
+    expect(Math.abs((downloads[0]?.at as number) - downloadAt)).toBeLessThan(1000);
   });
 
   it('R11: phones are updated at the weekly moment the admin chose; R12: 120 phones go out as blocks of 50, 50, 20', async () => {
     const pbx = new FakePbx('update');
     pbx.addPhones('yealink-t54w', 'T54W', 120, '96.86.0.45');
     pbx.local.set('yealink-t54w', ['96.86.0.70']);
-    pbx.settings.updateMoment = { day: 6, minute: 3 * 60 };
-    await runLifecycle(env, pbx, { weeklyCheck: { day: 2, minute: 600 } }, async () => {
+    pbx.settings.updateMoment = at(2, 3 * 60);
+    await runLifecycle(env, pbx, { weeklyCheck: at(4, 600) }, async () => {
       await env.sleep('8 days');
     });
     const blocks = pbx.callsOf('updatePhoneBlock') as Array<{ at: number; input: BlockInput }>;
     expect(blocks.map((b) => b.input.phoneIds.length)).toEqual([50, 50, 20]);
-    expect(localMoment(blocks[0]?.at as number)).toMatchObject({ day: 6, minute: 180 });
+    expect(localMoment(blocks[0]?.at as number)).toMatchObject(pbx.settings.updateMoment);
     // One block after another: each starts once the previous one is recorded.
     const recorded = pbx.callsOf('recordBlock');
     expect(recorded).toHaveLength(3);
@@ -149,10 +151,10 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
   it('R8: switched off, the weekly check still runs but nothing is downloaded or installed automatically; manual buttons still work', async () => {
     const pbx = new FakePbx('switch-off');
     pbx.settings.autoDownloadInstall = false;
-    pbx.settings.updateMoment = { day: 4, minute: 2 * 60 };
+    pbx.settings.updateMoment = at(3, 2 * 60);
     pbx.addPhones('yealink-t54w', 'T54W', 5, '96.86.0.45');
     pbx.catalog.push({ releaseId: 'r70', modelIds: ['yealink-t54w'], version: '96.86.0.70' });
-    await runLifecycle(env, pbx, { weeklyCheck: { day: 1, minute: 9 * 60 } }, async (handle) => {
+    await runLifecycle(env, pbx, { weeklyCheck: at(1, 9 * 60) }, async (handle) => {
       await env.sleep('8 days');
       expect(scheduled(pbx, 'checkFirmware').length).toBeGreaterThanOrEqual(1);
       expect(pbx.callsOf('downloadFirmware')).toHaveLength(0);
