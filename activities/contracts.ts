@@ -3,6 +3,10 @@
  * Workflow code imports these as types only (no I/O crosses into the workflow bundle).
  */
 import type { JournalWhy } from '../db/queries/journal.ts';
+import type { Reason } from '../domain/reasons.ts';
+import type { PhoneOutcome, RolloutCounts, RolloutEnd, RolloutStatus } from '../domain/rollout.ts';
+
+export type { PhoneOutcome };
 
 export interface Actor {
   why: JournalWhy;
@@ -76,36 +80,30 @@ export interface RestartCleanupResult {
 
 // ---- block update (R12) -------------------------------------------------------------------------
 
-export type PhoneOutcome =
-  | 'updated'
-  | 'already-current'
-  | 'failed-download'
-  | 'no-answer'
-  | 'wrong-version'
-  | 'unreachable';
-
-export interface BlockInput {
+export interface BlockInput extends Actor {
   pbxId: string;
   modelId: string;
   targetVersion: string;
   /** ≤ 50 phone account ids (R12). */
   phoneIds: number[];
+  /** The rollout this block belongs to: its per-phone record is the block's memory across retries. */
+  rolloutId: string;
+  /** 0-based index of the block in its rollout. */
+  block: number;
   /** How long a phone gets to come back on the target version. */
   timeoutMs?: number;
-  /** For the journal (default: system/system). */
-  why?: JournalWhy;
-  who?: string;
-  /** The rollout this block belongs to, for logs. */
-  rolloutId?: string;
 }
 
 export interface PhoneResult {
   phoneId: number;
   mac: string;
+  extension?: string;
   outcome: PhoneOutcome;
   fromVersion: string | null;
   reportedVersion: string | null;
+  /** English text of `reason`. */
   detail?: string;
+  reason?: Reason;
 }
 
 export interface BlockResult {
@@ -132,7 +130,7 @@ export interface RolloutPlan {
   targetVersion: string | null;
   /** Phones on a known version older than the target. */
   phonesNeedingUpdate: number;
-  /** Phones that never reported a version (not contacted yet): left alone. */
+  /** Phones that never reported a version (not contacted yet): counted and named by a rollout, not flashed. */
   phonesUnknownVersion: number;
 }
 
@@ -145,15 +143,29 @@ export interface StartRolloutInput extends Actor {
 }
 
 export type StartRolloutResult =
-  | { refused: string; phoneIds?: undefined }
-  | { refused?: undefined; phoneIds: number[] };
+  | { refused: Reason }
+  | {
+      refused?: undefined;
+      /** Phones below the target, in block order. */
+      phoneIds: number[];
+      /** Phones the rollout covers but cannot offer firmware (never contacted): recorded at once. */
+      notContacted: number;
+      total: number;
+    };
 
 export interface RecordBlockInput {
   rolloutId: string;
   pbxId: string;
   modelId: string;
+  /** 0-based index of the block just done. */
   block: number;
-  results: PhoneResult[];
+  total: number;
+}
+
+export interface RecordBlockResult {
+  counts: RolloutCounts;
+  /** R7: false when the admin switched Auto-Update off meanwhile. */
+  autoUpdate: boolean;
 }
 
 export interface FinishRolloutInput extends Actor {
@@ -161,8 +173,31 @@ export interface FinishRolloutInput extends Actor {
   pbxId: string;
   modelId: string;
   targetVersion: string;
-  status: 'completed' | 'failed' | 'cancelled';
-  reason?: string;
+  total: number;
+  /** How the run stopped; absent when every block ran (the outcome is derived from the phones). */
+  stopped?: { status: Extract<RolloutEnd, 'cancelled' | 'failed'>; reason: Reason };
+}
+
+export interface FinishRolloutResult {
+  status: RolloutEnd;
+  reason: Reason | null;
+  counts: RolloutCounts;
+}
+
+/** The parent saw a rollout child close without recording its end (terminated, timed out, failed). */
+export interface SettleRolloutInput {
+  rolloutId: string;
+  pbxId: string;
+  closeStatus: 'terminated' | 'cancelled' | 'timed-out' | 'failed';
+}
+
+export interface RunningRolloutInfo {
+  rolloutId: string;
+  workflowId: string;
+  targetVersion: string;
+  why: string;
+  who: string;
+  status: RolloutStatus;
 }
 
 export interface JournalInput extends Actor {
@@ -179,8 +214,11 @@ export interface LifecycleActivityFns {
   restartCleanup(input: { pbxId: string; who: string }): Promise<RestartCleanupResult>;
   planRollouts(input: { pbxId: string; modelIds?: string[] }): Promise<RolloutPlan[]>;
   startRollout(input: StartRolloutInput): Promise<StartRolloutResult>;
-  recordBlock(input: RecordBlockInput): Promise<{ autoUpdate: boolean }>;
-  finishRollout(input: FinishRolloutInput): Promise<void>;
+  recordBlock(input: RecordBlockInput): Promise<RecordBlockResult>;
+  finishRollout(input: FinishRolloutInput): Promise<FinishRolloutResult>;
+  settleRollout(input: SettleRolloutInput): Promise<FinishRolloutResult | null>;
+  runningRollout(input: { pbxId: string; modelId: string }): Promise<RunningRolloutInfo | null>;
+  noteRolloutWaiting(input: { rolloutId: string; reason: Reason | null }): Promise<void>;
   recordJournal(input: JournalInput): Promise<void>;
 }
 

@@ -1,14 +1,13 @@
 /**
  * R12: update one block of ≤ 50 phones of one type to one version. The block approves the firmware for exactly
- * these phones (R7/R11: provisioning offers it only while the target is set), NOTIFYs each registered phone,
- * waits until each reports the target version or the time is up, and returns an outcome per phone:
- *   updated          reported the target version
- *   already-current  ran the target already; not notified (a retried block leaves it alone)
- *   failed-download  started fetching the firmware and did not finish
- *   no-answer        answered the NOTIFY, then never came back (or downloaded and never came back)
- *   wrong-version    came back (new registration or provisioning after its download) on another version
- *   unreachable      no live SIP registration, or the NOTIFY was never answered / refused
- * Safe to retry: heartbeat details carry who was notified; a retry waits for them without notifying again.
+ * these phones (R7/R11: provisioning offers it only while the approval stands, and never past its expiry),
+ * NOTIFYs each registered phone, waits until each reports the target version or the time is up, and records an
+ * outcome per phone the moment it is known (domain/rollout.ts names them).
+ *
+ * Safe to retry, from the database rather than from heartbeats: rollout_results holds which phones were notified
+ * (written before the NOTIFY goes out) and which are decided, so a retry never notifies a phone twice, never
+ * re-judges a decided phone, and a phone this rollout updated stays `updated`. A phone that does not answer is
+ * that phone's `unreachable`, never the block's failure: the block heartbeats on a timer, not per NOTIFY.
  */
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -22,38 +21,54 @@ import {
   listPhonesByIds,
   setFirmwareTargets,
 } from '../db/queries/phones.ts';
+import {
+  openBlock,
+  type PhoneVerdict,
+  type RolloutPhoneRow,
+  recordNotify,
+  recordOutcomes,
+} from '../db/queries/rollout-phones.ts';
+import { type Reason, reason } from '../domain/reasons.ts';
+import type { PhoneOutcome } from '../domain/rollout.ts';
 import { compareVersions } from '../domain/versions.ts';
 import { localFirmwarePath } from '../lib/store-paths.ts';
 import type { PhoneEdge } from '../phones/edge.ts';
 import { checkSyncEventOf } from '../phones/provisioning/vendors/index.ts';
-import type { BlockInput, BlockResult, PhoneOutcome, PhoneResult } from './contracts.ts';
+import type { BlockInput, BlockResult, PhoneResult } from './contracts.ts';
 import type { ActivityDeps } from './deps.ts';
 
 export const MAX_BLOCK_SIZE = 50;
 export const DEFAULT_BLOCK_TIMEOUT_MS = 10 * 60_000;
+/** An approval outlives the block's deadline by this much at most, in case its block is killed (R7/R11). */
+export const APPROVAL_GRACE_MS = 2 * 60_000;
 const NOTIFY_PARALLELISM = 16;
 const POLL_MS = 1_000;
+/** Well inside the 30 s heartbeat timeout, whatever a NOTIFY lane is waiting for. */
+const HEARTBEAT_EVERY_MS = 5_000;
 
-/** Progress a block reports (Temporal heartbeat details); a retry resumes from it. */
+/** Progress a block reports as heartbeat details (for the Temporal UI; retries resume from the database). */
 export interface BlockProgress {
-  /** When the first attempt started: firmware activity after it counts for this block. */
   since: string;
-  /** Phones that answered a NOTIFY of this block. */
   notified: number[];
   updated: number;
   pending: number;
 }
 
 export interface BlockRun {
-  previous: BlockProgress | undefined;
   heartbeat(progress: BlockProgress): void;
   signal: AbortSignal;
+  /** How often the block heartbeats whatever it waits for (default 5 s). */
+  heartbeatEveryMs?: number;
 }
 
 export type BlockEdge = Pick<PhoneEdge, 'sip' | 'changes'>;
 
-function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'InvalidBlock', message, nonRetryable: true });
+/** The block cannot run as asked; retrying will not change that. `AutoUpdateOff` is R7 switched off meanwhile. */
+function invalid(
+  message: string,
+  type: 'InvalidBlock' | 'AutoUpdateOff' = 'InvalidBlock',
+): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 function sameVersion(a: string | null, b: string): boolean {
@@ -85,8 +100,9 @@ export function judgeNotifiedPhone(
   since: Date,
   target: string,
   deadlinePassed: boolean,
-): { outcome: PhoneOutcome; detail?: string } | null {
+): { outcome: PhoneOutcome; reason?: Reason } | null {
   if (sameVersion(p.installedVersion, target)) return { outcome: 'updated' };
+  const version = p.installedVersion ?? 'an unknown version';
   const started =
     p.firmwareFetchStartedAt && p.firmwareFetchStartedAt >= since ? p.firmwareFetchStartedAt : null;
   const completed =
@@ -95,29 +111,50 @@ export function judgeNotifiedPhone(
       : null;
   const back = latest(p.lastBootAt, p.lastProvisionedAt);
   if (completed && back && back > completed) {
-    return {
-      outcome: 'wrong-version',
-      detail: `came back after the download on ${p.installedVersion ?? 'an unknown version'}`,
-    };
+    return { outcome: 'wrong-version', reason: reason('came-back-old-version', { version }) };
   }
   if (!deadlinePassed) return null;
   if (started && !completed) {
     const aborted = p.firmwareFetchAbortedAt && p.firmwareFetchAbortedAt >= started;
+    const file = p.firmwareFetchFile ?? '?';
     return {
       outcome: 'failed-download',
-      detail: aborted
-        ? `download of ${p.firmwareFetchFile} aborted after ${p.firmwareFetchBytes ?? 0} bytes`
-        : `download of ${p.firmwareFetchFile} did not finish`,
+      reason: aborted
+        ? reason('download-aborted', { file, bytes: p.firmwareFetchBytes ?? 0 })
+        : reason('download-unfinished', { file }),
     };
   }
-  if (completed) return { outcome: 'no-answer', detail: 'downloaded the firmware and did not come back' };
+  if (completed) return { outcome: 'no-answer', reason: reason('no-return-after-download') };
   if (back && back >= since) {
-    return {
-      outcome: 'wrong-version',
-      detail: `re-provisioned without fetching the firmware; still on ${p.installedVersion ?? 'an unknown version'}`,
-    };
+    return { outcome: 'wrong-version', reason: reason('reprovisioned-without-firmware', { version }) };
   }
-  return { outcome: 'no-answer', detail: 'answered the NOTIFY but never fetched its provisioning' };
+  return { outcome: 'no-answer', reason: reason('no-provisioning-after-notify') };
+}
+
+/**
+ * A download without an outcome for this long when a retry starts is taken as interrupted: a retry comes after the
+ * heartbeat timeout (30 s), so a download cut off by the killed worker's edge is older than this; one still
+ * running on another edge gets a NOTIFY it ignores (a phone busy updating does not start over).
+ */
+export const STALE_FETCH_MS = 20_000;
+
+/**
+ * On a retry: may this phone, notified by an earlier attempt and not decided yet, be notified again? Never while
+ * it has its firmware (it is flashing or booting: a NOTIFY would go unanswered and wrongly make it unreachable);
+ * yes when its download never started, was aborted, or stopped reporting — the edge that served it went away,
+ * the phone is back on its old firmware and waits for a NOTIFY that will not come otherwise.
+ */
+export function mayNotifyAgain(
+  p: Pick<EdgePhone, 'firmwareFetchStartedAt' | 'firmwareFetchCompletedAt' | 'firmwareFetchAbortedAt'>,
+  since: Date,
+  now: Date,
+): boolean {
+  const started =
+    p.firmwareFetchStartedAt && p.firmwareFetchStartedAt >= since ? p.firmwareFetchStartedAt : null;
+  if (!started) return true;
+  if (p.firmwareFetchCompletedAt && p.firmwareFetchCompletedAt >= started) return false;
+  if (p.firmwareFetchAbortedAt && p.firmwareFetchAbortedAt >= started) return true;
+  return now.getTime() - started.getTime() > STALE_FETCH_MS;
 }
 
 async function validate(
@@ -134,6 +171,8 @@ async function validate(
   if (typeof input.targetVersion !== 'string' || input.targetVersion.trim() === '') {
     throw invalid('targetVersion is required');
   }
+  if (typeof input.rolloutId !== 'string' || input.rolloutId === '') throw invalid('rolloutId is required');
+  if (!Number.isInteger(input.block) || input.block < 0) throw invalid('block must be a block index ≥ 0');
   if (input.timeoutMs !== undefined && !(Number.isFinite(input.timeoutMs) && input.timeoutMs > 0)) {
     throw invalid('timeoutMs must be a positive number of milliseconds');
   }
@@ -150,7 +189,7 @@ async function validate(
     );
   }
   if (!(await isAutoUpdateOn(deps.db, input.pbxId, input.modelId))) {
-    throw invalid(`Auto-Update is off for ${input.modelId} on PBX ${input.pbxId} (R7)`);
+    throw invalid(`Auto-Update is off for ${input.modelId} on PBX ${input.pbxId} (R7)`, 'AutoUpdateOff');
   }
   const local = await findLocalFirmware(deps.db, input.pbxId, input.modelId, input.targetVersion);
   if (!local)
@@ -181,53 +220,110 @@ export async function runBlockUpdate(
   run: BlockRun,
 ): Promise<BlockResult> {
   const { phones, sipDomain } = await validate(deps, input);
+  const { rolloutId, pbxId } = input;
   const target = input.targetVersion;
-  const since = run.previous?.since ? new Date(run.previous.since) : new Date();
-  const deadline = since.getTime() + (input.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS);
-  const notifiedBefore = new Set(run.previous?.notified ?? []);
-  const notified = new Set<number>(notifiedBefore);
-  const results = new Map<number, Omit<PhoneResult, 'phoneId' | 'mac' | 'fromVersion'>>();
-  const autoprov = deps.logs.autoprov(input.pbxId);
   const ids = phones.map((p) => p.id);
+  const rows = await openBlock(deps.db, {
+    rolloutId,
+    block: input.block,
+    phones: phones.map((p) => ({
+      id: p.id,
+      mac: p.mac,
+      extension: p.extension,
+      fromVersion: p.installedVersion,
+    })),
+    at: new Date(),
+  });
+  const record = new Map<number, RolloutPhoneRow>(rows.map((r) => [r.phoneAccountId, r]));
+  const firstAttempt = rows.every((r) => r.notify === null && r.outcome === null);
+  // The block's clock starts with its first attempt: firmware activity since then counts for it.
+  const since = rows.reduce<Date>(
+    (min, r) => (r.blockStartedAt && r.blockStartedAt < min ? r.blockStartedAt : min),
+    new Date(),
+  );
+  const deadline = since.getTime() + (input.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS);
+  const decided = new Map<
+    number,
+    { outcome: PhoneOutcome; reason?: Reason; reportedVersion: string | null }
+  >();
+  for (const r of rows) {
+    if (r.outcome)
+      decided.set(r.phoneAccountId, {
+        outcome: r.outcome,
+        reportedVersion: r.reportedVersion,
+        ...(r.reason ? { reason: r.reason } : {}),
+      });
+  }
+  const notified = new Set(rows.filter((r) => r.notify !== null).map((r) => r.phoneAccountId));
+  // A retry notifies again only phones whose download an edge crash interrupted (see mayNotifyAgain).
+  const interrupted = firstAttempt
+    ? []
+    : phones.filter(
+        (p) =>
+          notified.has(p.id) &&
+          !decided.has(p.id) &&
+          !sameVersion(p.installedVersion, target) &&
+          mayNotifyAgain(p, since, new Date()),
+      );
+  for (const p of interrupted) notified.delete(p.id);
+  const autoprov = deps.logs.autoprov(pbxId);
   const journal = (action: string, details: Record<string, unknown>) =>
     appendJournal(deps.db, deps.logs, {
-      pbxId: input.pbxId,
+      pbxId,
       action,
-      why: input.why ?? 'system',
-      who: input.who ?? 'system',
+      why: input.why,
+      who: input.who,
       modelId: input.modelId,
-      details: { targetVersion: target, rolloutId: input.rolloutId, ...details },
+      details: { targetVersion: target, rolloutId, block: input.block + 1, ...details },
     });
+  const decide = async (verdicts: PhoneVerdict[]) => {
+    if (verdicts.length === 0) return;
+    await recordOutcomes(deps.db, rolloutId, verdicts);
+    for (const v of verdicts) {
+      decided.set(v.phoneId, {
+        outcome: v.outcome,
+        reportedVersion: v.reportedVersion,
+        ...(v.reason ? { reason: v.reason } : {}),
+      });
+    }
+  };
   const progress = (): BlockProgress => ({
     since: since.toISOString(),
     notified: [...notified],
-    updated: [...results.values()].filter((r) => r.outcome === 'updated').length,
-    pending: phones.length - results.size,
+    updated: [...decided.values()].filter((r) => r.outcome === 'updated').length,
+    pending: phones.length - decided.size,
   });
-
-  // A phone on the target already is left alone, unless this block notified it before (then it was updated).
-  for (const p of phones) {
-    if (sameVersion(p.installedVersion, target)) {
-      results.set(p.id, {
-        outcome: notifiedBefore.has(p.id) ? 'updated' : 'already-current',
-        reportedVersion: p.installedVersion,
-      });
-    }
-  }
-  const toUpdate = phones.filter((p) => !results.has(p.id));
-  if (!run.previous) {
-    await journal('phones.block-started', { phones: ids, toUpdate: toUpdate.length });
-  }
-  await setFirmwareTargets(
-    deps.db,
-    input.pbxId,
-    toUpdate.map((p) => p.id),
-    target,
-    since,
-  );
-  run.heartbeat(progress());
+  const beat = () => run.heartbeat(progress());
+  const heartbeats = setInterval(beat, run.heartbeatEveryMs ?? HEARTBEAT_EVERY_MS);
 
   try {
+    // A phone on the target already is left alone, unless this rollout notified it (then this rollout updated it).
+    await decide(
+      phones
+        .filter((p) => !decided.has(p.id) && sameVersion(p.installedVersion, target))
+        .map((p) => ({
+          phoneId: p.id,
+          outcome: notified.has(p.id) ? ('updated' as const) : ('already-current' as const),
+          reportedVersion: p.installedVersion,
+        })),
+    );
+    const toUpdate = phones.filter((p) => !decided.has(p.id));
+    if (firstAttempt) await journal('phones.block-started', { phones: ids, toUpdate: toUpdate.length });
+    if (interrupted.length > 0) {
+      await journal('phones.notified-again', {
+        phones: interrupted.map((p) => p.mac),
+        reason:
+          'their firmware download was interrupted (the edge serving it went away); they run the old version',
+      });
+    }
+    await setFirmwareTargets(
+      deps.db,
+      pbxId,
+      toUpdate.map((p) => p.id),
+      { version: target, at: since, rolloutId, expiresAt: new Date(deadline + APPROVAL_GRACE_MS) },
+    );
+    beat();
+
     // NOTIFY every registered phone not notified by an earlier attempt of this block.
     const now = Date.now();
     await mapLimit(
@@ -236,13 +332,19 @@ export async function runBlockUpdate(
       async (p) => {
         if (run.signal.aborted) return;
         if (!p.sipContact || !p.sipRegisteredUntil || p.sipRegisteredUntil.getTime() < now) {
-          results.set(p.id, {
-            outcome: 'unreachable',
-            reportedVersion: p.installedVersion,
-            detail: p.sipContact ? 'SIP registration expired' : 'no SIP registration',
-          });
+          await decide([
+            {
+              phoneId: p.id,
+              outcome: 'unreachable',
+              reportedVersion: p.installedVersion,
+              reason: reason(p.sipContact ? 'registration-expired' : 'no-registration'),
+            },
+          ]);
           return;
         }
+        // Written before the datagram leaves: a retry after a kill right here waits instead of notifying again.
+        await recordNotify(deps.db, rolloutId, p.id, 'sending');
+        notified.add(p.id);
         const sent = await edge.sip.notify({
           phoneId: p.id,
           extension: p.extension,
@@ -252,23 +354,26 @@ export async function runBlockUpdate(
           ha1: p.sipHa1,
         });
         if (sent.answered) {
-          notified.add(p.id);
+          await recordNotify(deps.db, rolloutId, p.id, 'answered');
         } else {
-          results.set(p.id, {
-            outcome: 'unreachable',
-            reportedVersion: p.installedVersion,
-            detail:
-              sent.outcome === 'timeout'
-                ? `NOTIFY unanswered after ${sent.transmissions} transmissions`
-                : `NOTIFY refused with ${sent.status ?? sent.outcome}`,
-          });
+          await decide([
+            {
+              phoneId: p.id,
+              outcome: 'unreachable',
+              reportedVersion: p.installedVersion,
+              reason:
+                sent.outcome === 'timeout'
+                  ? reason('notify-unanswered', { transmissions: sent.transmissions })
+                  : reason('notify-refused', { status: String(sent.status ?? sent.outcome) }),
+            },
+          ]);
+          await clearFirmwareTargets(deps.db, pbxId, [p.id], target);
         }
-        run.heartbeat(progress());
       },
     );
 
     // Wait for the notified phones to come back, woken by the edge or by polling (another worker's edge).
-    const waiting = new Set([...notified].filter((id) => !results.has(id)));
+    const waiting = new Set([...notified].filter((id) => !decided.has(id)));
     let wake: (() => void) | null = null;
     const onChange = (id: number) => {
       if (waiting.has(id)) wake?.();
@@ -278,18 +383,32 @@ export async function runBlockUpdate(
       for (;;) {
         if (run.signal.aborted) throw run.signal.reason ?? new Error('block cancelled');
         const deadlinePassed = Date.now() >= deadline;
-        const rows = await listPhonesByIds(deps.db, input.pbxId, [...waiting]);
-        const settled: number[] = [];
-        for (const row of rows) {
+        const verdicts: PhoneVerdict[] = [];
+        for (const row of await listPhonesByIds(deps.db, pbxId, [...waiting])) {
           const verdict = judgeNotifiedPhone(row, since, target, deadlinePassed);
           if (!verdict) continue;
-          results.set(row.id, { ...verdict, reportedVersion: row.installedVersion });
+          const unknownNotify = record.get(row.id)?.notify === 'sending' && verdict.outcome === 'no-answer';
+          verdicts.push({
+            phoneId: row.id,
+            outcome: verdict.outcome,
+            reportedVersion: row.installedVersion,
+            ...(unknownNotify
+              ? { reason: reason('notify-unknown') }
+              : verdict.reason
+                ? { reason: verdict.reason }
+                : {}),
+          });
           waiting.delete(row.id);
-          if (verdict.outcome !== 'updated') settled.push(row.id);
         }
+        await decide(verdicts);
         // A phone that is done, one way or the other, is offered nothing further.
-        await clearFirmwareTargets(deps.db, input.pbxId, settled, target);
-        run.heartbeat(progress());
+        await clearFirmwareTargets(
+          deps.db,
+          pbxId,
+          verdicts.filter((v) => v.outcome !== 'updated').map((v) => v.phoneId),
+          target,
+        );
+        beat();
         if (waiting.size === 0) break;
         const left = deadline - Date.now();
         await new Promise<void>((resolve) => {
@@ -307,14 +426,25 @@ export async function runBlockUpdate(
     } finally {
       edge.changes.off('phone', onChange);
     }
+    // The approval ends with the block (R7/R11). A killed worker never gets here: the expiry ends it then, and
+    // the rollout's end withdraws whatever is left.
+    await clearFirmwareTargets(deps.db, pbxId, ids, target);
   } finally {
-    // Whatever happened, the approval ends with the block (R7/R11).
-    await clearFirmwareTargets(deps.db, input.pbxId, ids, target);
+    clearInterval(heartbeats);
   }
 
   const out: PhoneResult[] = phones.map((p) => {
-    const r = results.get(p.id) as Omit<PhoneResult, 'phoneId' | 'mac' | 'fromVersion'>;
-    return { phoneId: p.id, mac: p.mac, fromVersion: p.installedVersion, ...r };
+    const r = decided.get(p.id) as { outcome: PhoneOutcome; reason?: Reason; reportedVersion: string | null };
+    const fromVersion = record.get(p.id)?.fromVersion ?? p.installedVersion;
+    return {
+      phoneId: p.id,
+      mac: p.mac,
+      extension: p.extension,
+      fromVersion,
+      outcome: r.outcome,
+      reportedVersion: r.reportedVersion,
+      ...(r.reason ? { reason: r.reason, detail: r.reason.text } : {}),
+    };
   });
   for (const r of out) {
     autoprov[r.outcome === 'updated' || r.outcome === 'already-current' ? 'info' : 'warn']({
@@ -327,7 +457,8 @@ export async function runBlockUpdate(
       target,
       reported: r.reportedVersion,
       detail: r.detail,
-      rolloutId: input.rolloutId,
+      rolloutId,
+      block: input.block + 1,
     });
   }
   const counts: Record<string, number> = {};
@@ -342,7 +473,6 @@ export function createBlockUpdateActivities(deps: ActivityDeps, edge: BlockEdge)
     async updatePhoneBlock(input: BlockInput): Promise<BlockResult> {
       const ctx = Context.current();
       return runBlockUpdate(deps, edge, input, {
-        previous: ctx.info.heartbeatDetails as BlockProgress | undefined,
         heartbeat: (p) => ctx.heartbeat(p),
         signal: ctx.cancellationSignal,
       });

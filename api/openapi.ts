@@ -41,6 +41,16 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
 
 export const security = [{ bearer: [] }];
 
+/**
+ * Names a schema defined outside the API (the workflow contract in workflows/messages.ts) as an OpenAPI component.
+ * Schemas created before @hono/zod-openapi extended zod lack their own `.openapi`, so the extension's method is
+ * applied from the prototype: it returns a named copy either way.
+ */
+export function named<S extends z.ZodType>(schema: S, name: string, metadata?: { description?: string }): S {
+  const openapi = (z.ZodType.prototype as unknown as { openapi: (...a: unknown[]) => S }).openapi;
+  return openapi.call(schema, name, ...(metadata ? [metadata] : []));
+}
+
 export const PbxIdParams = z.object({
   pbxId: z
     .string()

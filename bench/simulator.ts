@@ -20,6 +20,7 @@ import { runBlockUpdate } from '../activities/update-block.ts';
 import { connectDb } from '../db/client.ts';
 import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
+import { insertRollout } from '../db/queries/rollouts.ts';
 import { blobs, localFirmware, pbxes, phoneModels } from '../db/schema.ts';
 import { modelIdOf, type Vendor } from '../domain/vendors.ts';
 import { loadConfig, repoRoot } from '../lib/config.ts';
@@ -213,13 +214,27 @@ const bootMs = Date.now() - bootStarted;
 say(`booted: ${booted.registered} registered in ${bootMs} ms`);
 
 // ---- block updates for a share of the phones ------------------------------------------------------
-const blocks: Array<{ modelId: string; to: string; ids: number[] }> = [];
+const blocks: Array<{ modelId: string; to: string; ids: number[]; rolloutId: string; block: number }> = [];
 for (const m of MODELS) {
   const modelId = modelIdOf(m.vendor, m.model);
   const ids = accounts.phones.filter((p) => p.modelId === modelId).map((p) => p.id);
   const chosen = ids.slice(0, Math.round(ids.length * updateShare));
+  // Blocks record their phones' outcomes under a rollout, as the rollout workflow's would.
+  const rolloutId = `bench-${modelId}`;
+  await insertRollout(deps.db, {
+    id: rolloutId,
+    workflowId: `bench/${modelId}`,
+    pbxId,
+    modelId,
+    targetVersion: m.to,
+    why: 'manual',
+    who: 'bench',
+    total: chosen.length,
+    blocks: Math.ceil(chosen.length / 50),
+    status: 'running',
+  });
   for (let i = 0; i < chosen.length; i += 50)
-    blocks.push({ modelId, to: m.to, ids: chosen.slice(i, i + 50) });
+    blocks.push({ modelId, to: m.to, ids: chosen.slice(i, i + 50), rolloutId, block: i / 50 });
 }
 const updateStarted = Date.now();
 const outcomes: Record<string, number> = {};
@@ -232,8 +247,18 @@ await Promise.all(
       const result: BlockResult = await runBlockUpdate(
         deps,
         edge,
-        { pbxId, modelId: b.modelId, targetVersion: b.to, phoneIds: b.ids, timeoutMs: 120_000 },
-        { previous: undefined, heartbeat: () => {}, signal: never },
+        {
+          pbxId,
+          modelId: b.modelId,
+          targetVersion: b.to,
+          phoneIds: b.ids,
+          rolloutId: b.rolloutId,
+          block: b.block,
+          why: 'manual',
+          who: 'bench',
+          timeoutMs: 120_000,
+        },
+        { heartbeat: () => {}, signal: never },
       );
       for (const r of result.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
     }

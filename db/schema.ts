@@ -17,7 +17,10 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { Reason } from '../domain/reasons.ts';
+import { PHONE_OUTCOMES, ROLLOUT_STATUSES } from '../domain/rollout.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -106,11 +109,15 @@ export const phoneAccounts = pgTable(
     /** Last time the phone fetched one of its provisioning files. */
     lastProvisionedAt: ts('last_provisioned_at'),
     /**
-     * R7/R11: the version an approved rollout currently offers this phone. Provisioning files carry a firmware
-     * URL only while it is set; cleared when the phone reports it or its block ends.
+     * R7/R11: the version an approved rollout block currently offers this phone. Provisioning files carry a
+     * firmware URL only while it is set and not expired; cleared when the phone reports it, when its block or its
+     * rollout ends, or when Auto-Update of the type is switched off. The expiry ends it even when the process that
+     * set it was killed.
      */
     firmwareTargetVersion: text('firmware_target_version'),
     firmwareTargetSetAt: ts('firmware_target_set_at'),
+    firmwareTargetRolloutId: text('firmware_target_rollout_id'),
+    firmwareTargetExpiresAt: ts('firmware_target_expires_at'),
     /** What the provisioning side saw of the phone's last firmware download (block outcomes, R12). */
     firmwareFetchFile: text('firmware_fetch_file'),
     firmwareFetchStartedAt: ts('firmware_fetch_started_at'),
@@ -200,12 +207,16 @@ export const typeSettings = pgTable(
   (t) => [primaryKey({ columns: [t.pbxId, t.modelId] })],
 );
 
-/** One rollout of one type to one version on one PBX: one run of a Temporal child workflow (id = run id). */
+/**
+ * One rollout of one type to one version on one PBX: one run of a Temporal child workflow (id = run id).
+ * R12: at most one rollout per PBX and type runs at any moment (the workflow id names the type, and the partial
+ * unique index below holds the same in the database).
+ */
 export const rollouts = pgTable(
   'rollouts',
   {
     id: text('id').primaryKey(),
-    /** `pbx/<id>/rollout/<model>/<version>`: reused when the same version is rolled out again later. */
+    /** `pbx/<id>/rollout/<modelId>`: one open execution per type; the next rollout of the type reuses it. */
     workflowId: text('workflow_id').notNull(),
     pbxId: text('pbx_id')
       .notNull()
@@ -216,16 +227,25 @@ export const rollouts = pgTable(
     targetVersion: text('target_version').notNull(),
     why: text('why').notNull(),
     who: text('who').notNull(),
-    status: text('status', { enum: ['running', 'completed', 'failed', 'cancelled'] }).notNull(),
+    status: text('status', { enum: ROLLOUT_STATUSES }).notNull(),
+    /** Why it ended as it did (refused, cancelled, failed, with failures), or what it waits for while running. */
+    reason: jsonb('reason').$type<Reason>(),
+    /** Counts derived from rollout_results (domain/rollout.ts countOutcomes); kept current as blocks settle. */
     total: integer('total').notNull().default(0),
     updated: integer('updated').notNull().default(0),
+    alreadyCurrent: integer('already_current').notNull().default(0),
     failed: integer('failed').notNull().default(0),
+    notContacted: integer('not_contacted').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
     blocks: integer('blocks').notNull().default(0),
     blocksDone: integer('blocks_done').notNull().default(0),
     startedAt: ts('started_at').notNull().defaultNow(),
     finishedAt: ts('finished_at'),
   },
-  (t) => [index('rollouts_pbx_model').on(t.pbxId, t.modelId)],
+  (t) => [
+    index('rollouts_pbx_model').on(t.pbxId, t.modelId),
+    uniqueIndex('rollouts_one_running_per_type').on(t.pbxId, t.modelId).where(sql`${t.status} = 'running'`),
+  ],
 );
 
 export const rolloutResults = pgTable(
@@ -236,13 +256,24 @@ export const rolloutResults = pgTable(
       .references(() => rollouts.id, { onDelete: 'cascade' }),
     phoneAccountId: bigint('phone_account_id', { mode: 'number' }).notNull(),
     mac: text('mac').notNull(),
-    block: integer('block').notNull(),
-    outcome: text('outcome', {
-      enum: ['updated', 'already-current', 'failed-download', 'no-answer', 'wrong-version', 'unreachable'],
-    }).notNull(),
+    extension: text('extension'),
+    /** The block (0-based) the phone went in; null for phones not put in any block (never contacted). */
+    block: integer('block'),
+    /** Null while its block is still deciding; written the moment the phone's outcome is known. */
+    outcome: text('outcome', { enum: PHONE_OUTCOMES }),
+    /**
+     * The durable record of the NOTIFY, so a retried block never notifies a phone twice: `sending` is written
+     * before the datagram goes out (a worker killed right then leaves it: the retry waits for the phone instead
+     * of notifying it again), `answered` once the phone answered.
+     */
+    notify: text('notify', { enum: ['sending', 'answered'] }),
     fromVersion: text('from_version'),
     reportedVersion: text('reported_version'),
+    /** English text of the reason (logs, journal); `reason` holds its code and parameters for the page. */
     detail: text('detail'),
+    reason: jsonb('reason').$type<Reason>(),
+    /** When the phone's block first started (the block judges firmware activity from then on). */
+    blockStartedAt: ts('block_started_at'),
     at: ts('at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.phoneAccountId] })],

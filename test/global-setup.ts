@@ -12,12 +12,7 @@ import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { freePort } from '../lib/ports.ts';
 import { provisionTools } from '../scripts/provision-tools.ts';
 import { workflowsPath } from '../worker/bundle.ts';
-import {
-  FirmwarePhaseAttr,
-  PbxIdAttr,
-  PhoneModelAttr,
-  TargetVersionAttr,
-} from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -55,7 +50,7 @@ async function startShared() {
         ? { type: 'existing-path', path: tools.temporalCli }
         : { type: 'cached-download' },
       ip: '127.0.0.1',
-      searchAttributes: [PbxIdAttr, PhoneModelAttr, FirmwarePhaseAttr, TargetVersionAttr],
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
       extraArgs: ['--log-level', 'error'],
     },
   });

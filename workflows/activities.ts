@@ -3,11 +3,19 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { DownloadActivityFns, LifecycleActivityFns, PhoneActivityFns } from '../activities/contracts.ts';
 import { DEFAULT_QUEUES, type TaskQueueNames } from './messages.ts';
 
-export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES) {
-  /** Database bookkeeping: quick, retried until Postgres is back. */
+export interface ActivityOptions {
+  /** The rollout's blocks: how long one may wait for a phone edge to pick it up (the rollout then says so). */
+  phonesScheduleToStart?: string;
+}
+
+export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: ActivityOptions = {}) {
+  /**
+   * Database bookkeeping: quick, so a short start-to-close lets a killed worker's attempt be retried within
+   * seconds (not a minute); retried without limit until Postgres is back — a rollout waits for its database.
+   */
   const bookkeeping = proxyActivities<LifecycleActivityFns>({
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    startToCloseTimeout: '15 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   });
 
   /** R3: an unreachable firmware server is a visible, retried state; after ~1 h of attempts the check is reported failed. */
@@ -34,18 +42,22 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES) {
     },
   });
 
-  /** One block of ≤ 50 phones: notify, wait for them to flash and come back (R12). */
+  /**
+   * One block of ≤ 50 phones: notify, wait for them to flash and come back (R12). The block heartbeats every few
+   * seconds whatever it waits for, so a dead worker is noticed within 30 s and the block resumes on another one
+   * from its durable per-phone record (no phone notified twice). Retried without an attempt limit: a database
+   * or edge outage makes the rollout wait and go on; only a block that cannot run as asked stops it.
+   */
   const phones = proxyActivities<PhoneActivityFns>({
     taskQueue: queues.phones,
     startToCloseTimeout: '45 minutes',
-    // The block heartbeats every second while it waits; a dead worker is noticed within 30 s and the block
-    // resumes on another one from the heartbeat details (no phone notified twice that the details name).
     heartbeatTimeout: '30 seconds',
+    ...(options.phonesScheduleToStart ? { scheduleToStartTimeout: options.phonesScheduleToStart } : {}),
     retry: {
-      initialInterval: '30 seconds',
+      initialInterval: '5 seconds',
       backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
-      maximumAttempts: 5,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: ['InvalidBlock', 'AutoUpdateOff'],
     },
   });
 

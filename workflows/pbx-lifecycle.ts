@@ -13,16 +13,27 @@ import {
   type ChildWorkflowHandle,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PbxSettings } from '../activities/contracts.ts';
-import { drawDownloadMoment, nextWeeklyOccurrence } from '../domain/timing.ts';
+import {
+  dueNow,
+  nextScheduledUpdateAt,
+  nextWakeAt,
+  nextWeeklyCheckAt,
+  type ScheduleState,
+} from '../domain/lifecycle-schedule.ts';
+import { reason } from '../domain/reasons.ts';
+import { drawDownloadMoment } from '../domain/timing.ts';
 import { activitiesFor } from './activities.ts';
 import {
+  assertValid,
   type CarriedState,
   type CheckNowResult,
   checkNowUpdate,
@@ -31,7 +42,9 @@ import {
   type LifecycleArgs,
   type LifecycleStatus,
   type ManualRequest,
+  ManualRequestSchema,
   type PbxEventResult,
+  PbxEventSchema,
   pbxEventUpdate,
   settingsChangedSignal,
   statusQuery,
@@ -52,19 +65,8 @@ import { pbxTrigger } from './trigger.ts';
 
 type Phase = LifecycleStatus['phase'];
 
-const MODEL_ID = /^[a-z0-9][a-z0-9-]{0,80}$/;
-
-function validateManual(req: ManualRequest): void {
-  if (typeof req?.who !== 'string' || req.who.length === 0) throw new Error('who is required');
-  if (req.modelIds !== undefined) {
-    if (
-      !Array.isArray(req.modelIds) ||
-      req.modelIds.some((m) => typeof m !== 'string' || !MODEL_ID.test(m))
-    ) {
-      throw new Error('modelIds must be model ids such as "yealink-t54w"');
-    }
-  }
-}
+/** Update validators: the same schema the API validates with (workflows/messages.ts). */
+const validateManual = (req: ManualRequest) => assertValid(ManualRequestSchema, req);
 
 export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
   const { pbxId, weeklyCheck } = args;
@@ -105,16 +107,17 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           ? 'checking'
           : 'idle';
 
-  const nextCheckAt = () =>
-    nextWeeklyOccurrence(weeklyCheck, settings.timeZone, carried.lastWeeklyCheckAt as number);
-  const nextUpdateAt = () =>
-    settings.updateMoment
-      ? nextWeeklyOccurrence(
-          settings.updateMoment,
-          settings.timeZone,
-          carried.lastScheduledUpdateAt as number,
-        )
-      : null;
+  /** What the pure schedule (domain/lifecycle-schedule.ts) needs to say what is due next. */
+  const schedule = (): ScheduleState => ({
+    timeZone: settings.timeZone,
+    weeklyCheck,
+    lastWeeklyCheckAt: carried.lastWeeklyCheckAt as number,
+    pendingDownloadAt: carried.pendingDownload?.at ?? null,
+    updateMoment: settings.updateMoment,
+    lastScheduledUpdateAt: carried.lastScheduledUpdateAt as number,
+  });
+  const nextCheckAt = () => nextWeeklyCheckAt(schedule());
+  const nextUpdateAt = () => nextScheduledUpdateAt(schedule());
 
   /** Keeps the UI current: a search attribute for filtering, current details for the run page. */
   const show = () => {
@@ -238,10 +241,10 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
             modelId: t.modelId,
             model: t.model,
             reason: t.imageManaged
-              ? 'firmware ships with the PBX image (R2)'
+              ? reason('image-firmware')
               : t.newestLocal
-                ? `newest version ${t.newestLocal} is already stored`
-                : 'the firmware server offers nothing for this type',
+                ? reason('already-stored', { version: t.newestLocal })
+                : reason('nothing-offered'),
           })),
         catalogOk: report.catalogOk,
         ...(report.catalogError ? { catalogError: report.catalogError } : {}),
@@ -273,7 +276,16 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
         return { removed: result.removed };
       }
       const at = new Date(Date.now());
-      const workflowId = workflowIds.trigger(pbxId, event.kind, at);
+      // R13: one run per event — two first accounts of two new types in one workflow task must not collide.
+      const workflowId = patched('trigger-id-unique')
+        ? workflowIds.trigger(
+            pbxId,
+            event.kind,
+            at,
+            event.kind === 'first-account-of-type' ? event.modelId : undefined,
+            uuid4().slice(0, 8),
+          )
+        : workflowIds.trigger(pbxId, event.kind, at);
       const handle = await startChild(pbxTrigger, {
         workflowId,
         args: [
@@ -284,6 +296,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
             queues,
             ...(event.kind === 'first-account-of-type' ? { modelIds: [event.modelId] } : {}),
             ...(event.kind === 'upgraded' ? { version: event.version } : {}),
+            ...(args.newPhonesWaitMs !== undefined ? { newPhonesWaitMs: args.newPhonesWaitMs } : {}),
           },
         ],
         typedSearchAttributes: [
@@ -304,19 +317,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
         });
       return { triggerWorkflowId: workflowId };
     },
-    {
-      validator: (event) => {
-        if (!event || typeof event.who !== 'string') throw new Error('who is required');
-        if (!['upgraded', 'backup-restored', 'restarted', 'first-account-of-type'].includes(event.kind)) {
-          throw new Error(`unknown event kind ${String((event as { kind?: unknown }).kind)}`);
-        }
-        if (event.kind === 'upgraded' && (typeof event.version !== 'string' || event.version.length === 0)) {
-          throw new Error('version is required for an upgrade');
-        }
-        if (event.kind === 'first-account-of-type' && !MODEL_ID.test(event.modelId))
-          throw new Error('modelId is required');
-      },
-    },
+    { validator: (event) => assertValid(PbxEventSchema, event) },
   );
 
   // ---- the weekly cycle -------------------------------------------------------------------------
@@ -338,11 +339,9 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     }
 
     const now = Date.now();
-    const checkAt = nextCheckAt();
-    const updateAt = nextUpdateAt();
-    const downloadAt = carried.pendingDownload?.at ?? null;
+    const due = dueNow(schedule(), now);
 
-    if (now >= checkAt) {
+    if (due?.step === 'weekly-check') {
       // R9
       carried.lastWeeklyCheckAt = now;
       weeklyCheckRan = true;
@@ -356,24 +355,21 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           carried.pendingDownload = { at, checkedAt: now, items };
           await journalScheduled('download.scheduled', { at: new Date(at).toISOString(), items });
         } else {
-          await journalScheduled('download.skipped', {
-            reason: 'automatic download and installation are off (R8)',
-            items,
-          });
+          await journalScheduled('download.skipped', { reason: reason('automatic-off').text, items });
         }
       }
       show();
       continue;
     }
 
-    if (downloadAt !== null && now >= downloadAt) {
+    if (due?.step === 'evening-download') {
       const pending = carried.pendingDownload as NonNullable<CarriedState['pendingDownload']>;
       carried.pendingDownload = undefined;
       if (settings.autoDownloadInstall) {
         await downloadInBackground(pending.items, { why: 'schedule', who: 'system' });
       } else {
         await journalScheduled('download.skipped', {
-          reason: 'automatic download and installation were switched off (R8)',
+          reason: reason('automatic-switched-off').text,
           items: pending.items,
         });
       }
@@ -381,7 +377,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
       continue;
     }
 
-    if (updateAt !== null && now >= updateAt) {
+    if (due?.step === 'scheduled-update') {
       // R11
       carried.lastScheduledUpdateAt = now;
       if (settings.autoDownloadInstall) {
@@ -389,9 +385,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           startRollouts(rolloutCtx, undefined, { why: 'schedule', who: 'system' }),
         );
       } else {
-        await journalScheduled('update.skipped', {
-          reason: 'automatic download and installation are off (R8)',
-        });
+        await journalScheduled('update.skipped', { reason: reason('automatic-off').text });
       }
       show();
       continue;
@@ -406,19 +400,18 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           pbxId,
           weeklyCheck,
           queues,
+          ...(args.newPhonesWaitMs !== undefined ? { newPhonesWaitMs: args.newPhonesWaitMs } : {}),
           carried: { ...carried, lastCheck, cycle: carried.cycle + 1 },
         });
       }
       continue;
     }
 
-    const due = Math.min(
-      checkAt,
-      updateAt ?? Number.POSITIVE_INFINITY,
-      downloadAt ?? Number.POSITIVE_INFINITY,
-    );
     const seen = wakeups;
-    await condition(() => settingsDirty || wakeups !== seen, Math.max(1, due - Date.now()));
+    await condition(
+      () => settingsDirty || wakeups !== seen,
+      Math.max(1, nextWakeAt(schedule()) - Date.now()),
+    );
   }
 }
 

@@ -5,10 +5,22 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  TerminatedFailure,
+  TimeoutFailure,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
-import { type ChildWorkflowHandle, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  type ChildWorkflowHandle,
+  patched,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Actor, CheckReport, DownloadResult } from '../activities/contracts.ts';
+import { reason } from '../domain/reasons.ts';
+import type { RolloutStatus } from '../domain/rollout.ts';
 import type { Activities } from './activities.ts';
 import {
   type CheckNowResult,
@@ -18,10 +30,17 @@ import {
   workflowIds,
 } from './messages.ts';
 import { phoneRollout } from './rollout.ts';
-import { FirmwarePhaseAttr, PbxIdAttr, PhoneModelAttr, TargetVersionAttr } from './search-attributes.ts';
+import {
+  FirmwarePhaseAttr,
+  PbxIdAttr,
+  PhoneModelAttr,
+  RolloutStatusAttr,
+  TargetVersionAttr,
+} from './search-attributes.ts';
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return errorMessage(err.cause);
+  if ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause)
+    return errorMessage(err.cause);
   if (err instanceof ApplicationFailure) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
@@ -116,11 +135,41 @@ export interface RunningRollout {
   workflowId: string;
   targetVersion: string;
   handle: ChildWorkflowHandle<typeof phoneRollout>;
+  /** Settles once the child closed and its end is recorded: its final word. */
+  ended: Promise<RolloutStatus>;
+}
+
+/** The word a closed rollout child ended with; records the end itself when the child could not (terminated). */
+async function awaitRolloutEnd(
+  acts: Activities,
+  pbxId: string,
+  handle: ChildWorkflowHandle<typeof phoneRollout>,
+): Promise<RolloutStatus> {
+  try {
+    return (await handle.result()).status;
+  } catch (err) {
+    const failure = err instanceof ChildWorkflowFailure ? err.cause : err;
+    if (failure instanceof ApplicationFailure && failure.type === 'RolloutFailed') return 'failed';
+    // Terminated, timed out, or failed before it could record its end: the parent records it, saying so.
+    const closeStatus =
+      failure instanceof TerminatedFailure
+        ? 'terminated'
+        : failure instanceof CancelledFailure
+          ? 'cancelled'
+          : failure instanceof TimeoutFailure
+            ? 'timed-out'
+            : 'failed';
+    const settled = await CancellationScope.nonCancellable(() =>
+      acts.bookkeeping.settleRollout({ rolloutId: handle.firstExecutionRunId, pbxId, closeStatus }),
+    );
+    return settled?.status ?? 'failed';
+  }
 }
 
 /**
  * R7 + R11/R12: for each type, start a rollout child to the newest local firmware — unless Auto-Update is off
- * (refused, journaled, visible to the caller), nothing needs it, or one is already running.
+ * (refused, journaled, visible to the caller), nothing needs it, or one is already running (R12: one rollout per
+ * PBX and type, whoever started it: the workflow id names the type, so Temporal refuses a second one).
  */
 export async function startRollouts(
   ctx: {
@@ -136,47 +185,58 @@ export async function startRollouts(
   const { acts, pbxId, running } = ctx;
   const plans = await acts.bookkeeping.planRollouts({ pbxId, ...(modelIds ? { modelIds } : {}) });
   const decisions: TypeDecision[] = [];
+  const idPerType = patched('rollout-id-per-type');
   for (const plan of plans) {
     const base = { modelId: plan.modelId, model: plan.model };
     if (!plan.autoUpdate) {
-      const reason = `Auto-Update is off for ${plan.model}`;
-      decisions.push({ ...base, status: 'refused', reason });
+      const why = reason('auto-update-off', { model: plan.model });
+      decisions.push({ ...base, status: 'refused', reason: why });
       await acts.bookkeeping.recordJournal({
         pbxId,
         action: 'rollout.refused',
         ...actor,
         modelId: plan.modelId,
-        details: { reason },
+        details: { reason: why.text, reasonCode: why.code },
       });
       continue;
     }
     if (!plan.targetVersion) {
-      decisions.push({
-        ...base,
-        status: 'nothing-to-do',
-        reason: 'no firmware stored on the PBX for this type',
-      });
+      decisions.push({ ...base, status: 'nothing-to-do', reason: reason('no-local-firmware') });
       continue;
     }
     if (plan.phonesNeedingUpdate === 0) {
-      const unknown =
-        plan.phonesUnknownVersion > 0 ? ` (${plan.phonesUnknownVersion} not yet contacted)` : '';
       decisions.push({
         ...base,
         status: 'nothing-to-do',
-        reason: `all phones run ${plan.targetVersion} or newer${unknown}`,
+        reason:
+          plan.phonesUnknownVersion > 0
+            ? reason('all-current-some-unknown', {
+                version: plan.targetVersion,
+                notContacted: plan.phonesUnknownVersion,
+              })
+            : reason('all-current', { version: plan.targetVersion }),
       });
       continue;
     }
-    const workflowId = workflowIds.rollout(pbxId, plan.model, plan.targetVersion);
-    const existing = running.get(plan.modelId);
-    if (existing) {
-      decisions.push({
+    const target = plan.targetVersion;
+    const workflowId = idPerType
+      ? workflowIds.rollout(pbxId, plan.modelId)
+      : workflowIds.rolloutPerVersion(pbxId, plan.model, target);
+    const alreadyRunning = async (): Promise<TypeDecision> => {
+      const other = idPerType
+        ? await acts.bookkeeping.runningRollout({ pbxId, modelId: plan.modelId })
+        : null;
+      const version = other?.targetVersion ?? running.get(plan.modelId)?.targetVersion ?? target;
+      return {
         ...base,
         status: 'already-running',
-        workflowId: existing.workflowId,
-        targetVersion: existing.targetVersion,
-      });
+        workflowId: other?.workflowId ?? running.get(plan.modelId)?.workflowId ?? workflowId,
+        targetVersion: version,
+        reason: reason('already-running', { model: plan.model, version }),
+      };
+    };
+    if (running.has(plan.modelId)) {
+      decisions.push(await alreadyRunning());
       continue;
     }
     const args: RolloutArgs = {
@@ -195,9 +255,10 @@ export async function startRollouts(
         taskQueue: workflowInfo().taskQueue,
         typedSearchAttributes: [
           { key: PbxIdAttr, value: pbxId },
-          { key: PhoneModelAttr, value: plan.model },
+          { key: PhoneModelAttr, value: plan.modelId },
           { key: FirmwarePhaseAttr, value: 'rollout' },
           { key: TargetVersionAttr, value: plan.targetVersion },
+          { key: RolloutStatusAttr, value: 'running' },
         ],
         staticSummary: `Rollout ${plan.model} → ${plan.targetVersion} on ${pbxId} (${plan.phonesNeedingUpdate} phones, ${actor.why})`,
       });
@@ -206,15 +267,13 @@ export async function startRollouts(
         workflowId,
         targetVersion: plan.targetVersion,
         handle,
+        ended: awaitRolloutEnd(acts, pbxId, handle),
       };
       running.set(plan.modelId, entry);
-      handle
-        .result()
-        .catch(() => undefined)
-        .finally(() => {
-          if (running.get(plan.modelId) === entry) running.delete(plan.modelId);
-          ctx.onSettled();
-        });
+      void entry.ended.finally(() => {
+        if (running.get(plan.modelId) === entry) running.delete(plan.modelId);
+        ctx.onSettled();
+      });
       decisions.push({
         ...base,
         status: 'started',
@@ -224,7 +283,7 @@ export async function startRollouts(
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        decisions.push({ ...base, status: 'already-running', workflowId, targetVersion: plan.targetVersion });
+        decisions.push(await alreadyRunning());
       } else {
         throw err;
       }

@@ -39,6 +39,8 @@ const en = {
   status: 'Status',
   progress: 'Progress',
   phonesDone: '{done} of {total} phones',
+  rolloutCounts:
+    '{updated} updated · {failed} failed · {notContacted} not contacted · {skipped} skipped — of {total} phones',
   openTemporal: 'Open in Temporal UI',
   noRollouts: 'No rollouts yet.',
   token: 'Admin token',
@@ -61,6 +63,7 @@ const en = {
   rolloutStatus: {
     running: 'running',
     completed: 'completed',
+    'completed-with-failures': 'completed with failures',
     failed: 'failed',
     cancelled: 'cancelled',
     refused: 'refused',
@@ -106,6 +109,8 @@ const de: Labels = {
   status: 'Status',
   progress: 'Fortschritt',
   phonesDone: '{done} von {total} Telefonen',
+  rolloutCounts:
+    '{updated} aktualisiert · {failed} fehlgeschlagen · {notContacted} nicht erreicht · {skipped} übersprungen — von {total} Telefonen',
   openTemporal: 'In Temporal UI öffnen',
   noRollouts: 'Noch keine Rollouts.',
   token: 'Admin-Token',
@@ -128,6 +133,7 @@ const de: Labels = {
   rolloutStatus: {
     running: 'läuft',
     completed: 'abgeschlossen',
+    'completed-with-failures': 'abgeschlossen mit Fehlern',
     failed: 'fehlgeschlagen',
     cancelled: 'abgebrochen',
     refused: 'abgelehnt',

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, inArray, or } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { pbxes, phoneAccounts } from '../schema.ts';
+import { markFirmwareForCleanupIfUnused } from './local-firmware.ts';
 
 export type PhoneAccountRow = typeof phoneAccounts.$inferSelect;
 
@@ -105,12 +106,16 @@ export async function getPhoneAccount(
   return row;
 }
 
-/** Deletes one account of this PBX; tells whether it was the last of its type (R5). */
+/**
+ * Deletes one account of this PBX; tells whether it was the last of its type. R5: the last account's deletion and
+ * the marking of its type's firmware for the next restart commit together, so no crash can leave firmware that
+ * no restart would ever clean up.
+ */
 export async function deletePhoneAccount(
   db: Db,
   pbxId: string,
   id: number,
-): Promise<{ deleted: PhoneAccountRow; lastOfType: boolean } | undefined> {
+): Promise<{ deleted: PhoneAccountRow; lastOfType: boolean; markedForRestart: string[] } | undefined> {
   return db.transaction(async (tx) => {
     await tx.select({ id: pbxes.id }).from(pbxes).where(eq(pbxes.id, pbxId)).for('update');
     const [deleted] = await tx
@@ -122,6 +127,10 @@ export async function deletePhoneAccount(
       .select({ n: count() })
       .from(phoneAccounts)
       .where(and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.modelId, deleted.modelId)));
-    return { deleted, lastOfType: (left?.n ?? 0) === 0 };
+    const lastOfType = (left?.n ?? 0) === 0;
+    const markedForRestart = lastOfType
+      ? await markFirmwareForCleanupIfUnused(tx, pbxId, deleted.modelId)
+      : [];
+    return { deleted, lastOfType, markedForRestart };
   });
 }

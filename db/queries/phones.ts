@@ -2,9 +2,10 @@
  * Phone accounts as the phone edge (provisioning HTTP, SIP) and block updates see them: who a phone is, what it
  * last reported, and what the provisioning side saw of its firmware download.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { localFirmware, pbxes, phoneAccounts, phoneModels, typeSettings } from '../schema.ts';
+import type { DbOrTx } from './local-firmware.ts';
 
 export interface EdgePbx {
   id: string;
@@ -58,6 +59,8 @@ export interface EdgePhone {
   lastProvisionedAt: Date | null;
   firmwareTargetVersion: string | null;
   firmwareTargetSetAt: Date | null;
+  firmwareTargetRolloutId: string | null;
+  firmwareTargetExpiresAt: Date | null;
   firmwareFetchFile: string | null;
   firmwareFetchStartedAt: Date | null;
   firmwareFetchCompletedAt: Date | null;
@@ -86,6 +89,8 @@ const edgePhoneColumns = {
   lastProvisionedAt: phoneAccounts.lastProvisionedAt,
   firmwareTargetVersion: phoneAccounts.firmwareTargetVersion,
   firmwareTargetSetAt: phoneAccounts.firmwareTargetSetAt,
+  firmwareTargetRolloutId: phoneAccounts.firmwareTargetRolloutId,
+  firmwareTargetExpiresAt: phoneAccounts.firmwareTargetExpiresAt,
   firmwareFetchFile: phoneAccounts.firmwareFetchFile,
   firmwareFetchStartedAt: phoneAccounts.firmwareFetchStartedAt,
   firmwareFetchCompletedAt: phoneAccounts.firmwareFetchCompletedAt,
@@ -135,6 +140,7 @@ function versionReport(version: string | null) {
   return {
     installedVersion: sql`coalesce(${version}::text, ${phoneAccounts.installedVersion})`,
     firmwareTargetVersion: sql`case when ${phoneAccounts.firmwareTargetVersion} = ${version}::text then null else ${phoneAccounts.firmwareTargetVersion} end`,
+    firmwareTargetExpiresAt: sql`case when ${phoneAccounts.firmwareTargetVersion} = ${version}::text then null else ${phoneAccounts.firmwareTargetExpiresAt} end`,
   };
 }
 
@@ -206,20 +212,34 @@ export async function recordFirmwareFetch(
     .where(eq(phoneAccounts.id, phoneId));
 }
 
-/** R7/R11: offer `version` to these phones of an approved rollout block. */
+/**
+ * R7/R11: offer `version` to these phones of an approved rollout block, until `expiresAt` at the latest: the
+ * approval ends with its block even when the process that set it is killed and never clears it.
+ */
 export async function setFirmwareTargets(
   db: Db,
   pbxId: string,
   phoneIds: number[],
-  version: string,
-  at: Date,
+  approval: { version: string; at: Date; rolloutId: string | null; expiresAt: Date },
 ): Promise<void> {
   if (phoneIds.length === 0) return;
   await db
     .update(phoneAccounts)
-    .set({ firmwareTargetVersion: version, firmwareTargetSetAt: at })
+    .set({
+      firmwareTargetVersion: approval.version,
+      firmwareTargetSetAt: approval.at,
+      firmwareTargetRolloutId: approval.rolloutId,
+      firmwareTargetExpiresAt: approval.expiresAt,
+    })
     .where(and(eq(phoneAccounts.pbxId, pbxId), inArray(phoneAccounts.id, phoneIds)));
 }
+
+const noApproval = {
+  firmwareTargetVersion: null,
+  firmwareTargetSetAt: null,
+  firmwareTargetRolloutId: null,
+  firmwareTargetExpiresAt: null,
+};
 
 /** Withdraws the offer of `version` (a finished or failed block); other offers stay. */
 export async function clearFirmwareTargets(
@@ -231,7 +251,7 @@ export async function clearFirmwareTargets(
   if (phoneIds.length === 0) return;
   await db
     .update(phoneAccounts)
-    .set({ firmwareTargetVersion: null, firmwareTargetSetAt: null })
+    .set(noApproval)
     .where(
       and(
         eq(phoneAccounts.pbxId, pbxId),
@@ -239,6 +259,45 @@ export async function clearFirmwareTargets(
         eq(phoneAccounts.firmwareTargetVersion, version),
       ),
     );
+}
+
+/** Every approval a rollout gave, withdrawn when it ends (whichever way). */
+export async function clearRolloutApprovals(db: Db, pbxId: string, rolloutId: string): Promise<number> {
+  const rows = await db
+    .update(phoneAccounts)
+    .set(noApproval)
+    .where(and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.firmwareTargetRolloutId, rolloutId)))
+    .returning({ id: phoneAccounts.id });
+  return rows.length;
+}
+
+/** R7: Auto-Update switched off for a type → no phone of it keeps an offer. */
+export async function clearTypeApprovals(db: DbOrTx, pbxId: string, modelId: string): Promise<number> {
+  const rows = await db
+    .update(phoneAccounts)
+    .set(noApproval)
+    .where(
+      and(
+        eq(phoneAccounts.pbxId, pbxId),
+        eq(phoneAccounts.modelId, modelId),
+        isNotNull(phoneAccounts.firmwareTargetVersion),
+      ),
+    )
+    .returning({ id: phoneAccounts.id });
+  return rows.length;
+}
+
+/**
+ * The firmware version a phone is approved for right now, or null: an approval counts only until it expires.
+ * Everything that offers firmware to a phone (provisioning files, firmware files) asks this.
+ */
+export function approvedFirmwareVersion(
+  p: Pick<EdgePhone, 'firmwareTargetVersion' | 'firmwareTargetExpiresAt'>,
+  now: Date,
+): string | null {
+  if (!p.firmwareTargetVersion) return null;
+  if (p.firmwareTargetExpiresAt && p.firmwareTargetExpiresAt <= now) return null;
+  return p.firmwareTargetVersion;
 }
 
 export type LocalFirmwareRow = typeof localFirmware.$inferSelect;

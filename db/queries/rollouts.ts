@@ -1,15 +1,10 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { PhoneResult, RolloutPlan } from '../../activities/contracts.ts';
+import type { RolloutPlan } from '../../activities/contracts.ts';
+import type { Reason } from '../../domain/reasons.ts';
+import type { RolloutEnd, RolloutStatus } from '../../domain/rollout.ts';
 import { compareVersions, newestVersion } from '../../domain/versions.ts';
 import type { Db } from '../client.ts';
-import {
-  localFirmware,
-  phoneAccounts,
-  phoneModels,
-  rolloutResults,
-  rollouts,
-  typeSettings,
-} from '../schema.ts';
+import { localFirmware, phoneAccounts, phoneModels, rollouts, typeSettings } from '../schema.ts';
 
 interface TypePhones {
   modelId: string;
@@ -17,7 +12,7 @@ interface TypePhones {
   autoUpdate: boolean;
   targetVersion: string | null;
   needing: number[];
-  unknown: number;
+  unknown: number[];
 }
 
 /**
@@ -58,11 +53,11 @@ async function typePhones(db: Db, pbxId: string, modelIds?: string[]): Promise<T
         autoUpdate: p.autoUpdate,
         targetVersion: newestVersion(versions) ?? null,
         needing: [],
-        unknown: 0,
+        unknown: [],
       };
       byType.set(p.modelId, t);
     }
-    if (p.installedVersion == null) t.unknown++;
+    if (p.installedVersion == null) t.unknown.push(p.id);
     else if (t.targetVersion && compareVersions(p.installedVersion, t.targetVersion) < 0)
       t.needing.push(p.id);
   }
@@ -76,18 +71,25 @@ export async function planRollouts(db: Db, pbxId: string, modelIds?: string[]): 
     autoUpdate: t.autoUpdate,
     targetVersion: t.targetVersion,
     phonesNeedingUpdate: t.needing.length,
-    phonesUnknownVersion: t.unknown,
+    phonesUnknownVersion: t.unknown.length,
   }));
 }
 
-/** Phones of one type still below `targetVersion`, and whether R7 lets the type be updated at all. */
+/**
+ * Phones of one type a rollout to `targetVersion` covers: the ones below it (to update) and the ones that never
+ * reported a version (named as not contacted); and whether R7 lets the type be updated at all.
+ */
 export async function rolloutCandidates(db: Db, pbxId: string, modelId: string, targetVersion: string) {
   const [t] = await typePhones(db, pbxId, [modelId]);
-  if (!t) return { autoUpdate: true, phoneIds: [] as number[], targetAvailable: false };
+  if (!t)
+    return { autoUpdate: true, phoneIds: [] as number[], unknownIds: [] as number[], targetAvailable: false };
   const targetAvailable = t.targetVersion != null && compareVersions(t.targetVersion, targetVersion) >= 0;
-  return { autoUpdate: t.autoUpdate, phoneIds: t.needing, targetAvailable };
+  return { autoUpdate: t.autoUpdate, phoneIds: t.needing, unknownIds: t.unknown, targetAvailable };
 }
 
+export type RolloutRow = typeof rollouts.$inferSelect;
+
+/** Opens the rollout's row (idempotent for a retried activity). */
 export async function insertRollout(
   db: Db,
   r: {
@@ -100,64 +102,54 @@ export async function insertRollout(
     who: string;
     total: number;
     blocks: number;
+    status: Extract<RolloutStatus, 'running' | 'refused'>;
+    reason?: Reason;
   },
 ) {
   await db
     .insert(rollouts)
-    .values({ ...r, status: 'running' })
+    .values({ ...r, reason: r.reason ?? null, ...(r.status === 'refused' ? { finishedAt: new Date() } : {}) })
     .onConflictDoNothing({ target: rollouts.id });
 }
 
-/** Stores one block's per-phone results and advances the counters; idempotent for a retried activity. */
-export async function recordBlockResults(db: Db, rolloutId: string, block: number, results: PhoneResult[]) {
-  await db.transaction(async (tx) => {
-    if (results.length > 0) {
-      await tx
-        .insert(rolloutResults)
-        .values(
-          results.map((r) => ({
-            rolloutId,
-            phoneAccountId: r.phoneId,
-            mac: r.mac,
-            block,
-            outcome: r.outcome,
-            fromVersion: r.fromVersion,
-            reportedVersion: r.reportedVersion,
-            detail: r.detail ?? null,
-          })),
-        )
-        .onConflictDoUpdate({
-          target: [rolloutResults.rolloutId, rolloutResults.phoneAccountId],
-          set: {
-            outcome: sql`excluded.outcome`,
-            reportedVersion: sql`excluded.reported_version`,
-            detail: sql`excluded.detail`,
-            at: sql`now()`,
-          },
-        });
-    }
-    await tx
-      .update(rollouts)
-      .set({
-        updated: sql`(select count(*) from ${rolloutResults} where ${rolloutResults.rolloutId} = ${rolloutId} and ${rolloutResults.outcome} in ('updated', 'already-current'))`,
-        failed: sql`(select count(*) from ${rolloutResults} where ${rolloutResults.rolloutId} = ${rolloutId} and ${rolloutResults.outcome} not in ('updated', 'already-current'))`,
-        blocksDone: sql`greatest(${rollouts.blocksDone}, ${block + 1})`,
-      })
-      .where(eq(rollouts.id, rolloutId));
-  });
+export async function getRolloutRow(db: Db, rolloutId: string): Promise<RolloutRow | undefined> {
+  const [row] = await db.select().from(rollouts).where(eq(rollouts.id, rolloutId));
+  return row;
 }
 
-export async function finishRolloutRow(
+/** The rollout of this type that is running now, if any (R12: at most one). */
+export async function runningRolloutOfType(
+  db: Db,
+  pbxId: string,
+  modelId: string,
+): Promise<RolloutRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(rollouts)
+    .where(and(eq(rollouts.pbxId, pbxId), eq(rollouts.modelId, modelId), eq(rollouts.status, 'running')));
+  return row;
+}
+
+/** Ends a running rollout with its final word; a rollout already ended keeps its end (first end stands). */
+export async function endRolloutRow(
   db: Db,
   rolloutId: string,
-  status: 'completed' | 'failed' | 'cancelled',
-) {
+  end: { status: RolloutEnd; reason: Reason | null },
+): Promise<RolloutRow | undefined> {
   const [row] = await db
     .update(rollouts)
-    .set({ status, finishedAt: new Date() })
-    .where(eq(rollouts.id, rolloutId))
+    .set({ status: end.status, reason: end.reason, finishedAt: new Date() })
+    .where(and(eq(rollouts.id, rolloutId), eq(rollouts.status, 'running')))
     .returning();
   return row;
+}
+
+/** Records what the rollout waits for while running (a dependency down), or clears it (null). */
+export async function setRolloutWaiting(db: Db, rolloutId: string, waiting: Reason | null) {
+  await db
+    .update(rollouts)
+    .set({ reason: waiting })
+    .where(and(eq(rollouts.id, rolloutId), eq(rollouts.status, 'running')));
 }
 
 export async function typeAutoUpdate(db: Db, pbxId: string, modelId: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Db } from '../../db/client.ts';
 import {
+  approvedFirmwareVersion,
   type EdgePbx,
   type EdgePhone,
   findLocalFirmware,
@@ -217,7 +218,7 @@ async function notePhoneContact(
   const version = trustedVersion(s.parsed, phone);
   await recordProvisioningFetch(deps.db, phone.id, { userAgent: s.ua, version, at: new Date() });
   deps.onPhoneChange(phone.id);
-  const target = phone.firmwareTargetVersion;
+  const target = approvedFirmwareVersion(phone, new Date());
   return target !== null && version !== null && compareVersions(version, target) === 0 ? null : target;
 }
 

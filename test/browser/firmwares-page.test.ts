@@ -160,10 +160,12 @@ describe('the Firmwares page in real Chromium (R15, R7, R12)', () => {
       .toBe('completed');
     await expect
       .poll(() => progress.textContent())
-      .toContain(`100 % · ${T54W_PHONES} of ${T54W_PHONES} phones`);
+      .toContain(
+        `100 % · ${T54W_PHONES} updated · 0 failed · 0 not contacted · 0 skipped — of ${T54W_PHONES} phones`,
+      );
     const link = await progress.getByRole('link', { name: 'Open in Temporal UI' }).getAttribute('href');
     expect(link).toContain(
-      `/namespaces/default/workflows/${encodeURIComponent(`pbx/${PBX}/rollout/T54W/${NEW}`)}/`,
+      `/namespaces/default/workflows/${encodeURIComponent(`pbx/${PBX}/rollout/yealink-t54w`)}/`,
     );
     await expect.poll(() => row.locator('.in-use').textContent(), { timeout: 30_000 }).toBe(NEW);
     await page.screenshot({ path: screenshotPath('firmwares-page.png'), fullPage: true });

@@ -1,10 +1,29 @@
+import { createSocket } from 'node:dgram';
+import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlockInput, BlockResult } from '../../activities/contracts.ts';
-import { type BlockProgress, createBlockUpdateActivities } from '../../activities/update-block.ts';
-import { journal, phoneAccounts, typeSettings } from '../../db/schema.ts';
+import {
+  type BlockProgress,
+  createBlockUpdateActivities,
+  runBlockUpdate,
+} from '../../activities/update-block.ts';
+import {
+  approvedFirmwareVersion,
+  clearRolloutApprovals,
+  listPhonesByIds,
+  setFirmwareTargets,
+} from '../../db/queries/phones.ts';
+import { insertRollout } from '../../db/queries/rollouts.ts';
+import {
+  journal,
+  phoneAccounts,
+  rolloutResults,
+  rollouts as rolloutsTable,
+  typeSettings,
+} from '../../db/schema.ts';
 import { createSimulatedFleet, fleetSpecOf, type SimulatedFleetAccounts } from '../../simulator/accounts.ts';
 import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import type { Failure } from '../../simulator/types.ts';
@@ -44,6 +63,39 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
       sipPort: fx.edge.sipPort,
     });
 
+  /** A rollout row the blocks record their phones under (as the rollout workflow's startRollout opens it). */
+  let rollouts = 0;
+  async function openRollout(modelId: string, targetVersion: string): Promise<string> {
+    const id = `rollout-${++rollouts}`;
+    // R12 allows one running rollout per type: the previous test's ends first.
+    await t.db
+      .update(rolloutsTable)
+      .set({ status: 'completed' })
+      .where(and(eq(rolloutsTable.modelId, modelId), eq(rolloutsTable.status, 'running')));
+    await insertRollout(t.db, {
+      id,
+      workflowId: `pbx/${pbx.id}/rollout/${modelId}`,
+      pbxId: pbx.id,
+      modelId,
+      targetVersion,
+      why: 'manual',
+      who: 'alice',
+      total: 50,
+      blocks: 1,
+      status: 'running',
+    });
+    return id;
+  }
+  type Ask = Omit<BlockInput, 'rolloutId' | 'block' | 'why' | 'who'> & Partial<BlockInput>;
+  async function blockInput(ask: Ask): Promise<BlockInput> {
+    return {
+      block: 0,
+      why: 'manual',
+      who: 'alice',
+      ...ask,
+      rolloutId: ask.rolloutId ?? (await openRollout(ask.modelId, ask.targetVersion)),
+    };
+  }
   function runBlock(input: BlockInput, info: ConstructorParameters<typeof MockActivityEnvironment>[0] = {}) {
     const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
     const heartbeats: BlockProgress[] = [];
@@ -86,15 +138,19 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
   });
 
   it('R12: a block of 50 phones of each vendor updates to the target version', async () => {
-    const runs = Object.entries(TARGETS).map(([modelId, f]) => ({
-      modelId,
-      ...runBlock({
+    const inputs: Record<string, BlockInput> = {};
+    for (const [modelId, f] of Object.entries(TARGETS)) {
+      inputs[modelId] = await blockInput({
         pbxId: pbx.id,
         modelId,
         targetVersion: f.version,
         phoneIds: idsOf(modelId),
         timeoutMs: 60_000,
-      }),
+      });
+    }
+    const runs = Object.keys(TARGETS).map((modelId) => ({
+      modelId,
+      ...runBlock(inputs[modelId] as BlockInput),
     }));
     for (const run of runs) {
       const { results } = await run.result;
@@ -123,12 +179,14 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
 
   it('R12: a retried block does not notify phones already on the target', async () => {
     const before = fleet.stats().notifies;
-    const { result } = runBlock({
-      pbxId: pbx.id,
-      modelId: 'snom-d785',
-      targetVersion: TARGETS['snom-d785']!.version,
-      phoneIds: idsOf('snom-d785'),
-    });
+    const { result } = runBlock(
+      await blockInput({
+        pbxId: pbx.id,
+        modelId: 'snom-d785',
+        targetVersion: TARGETS['snom-d785']!.version,
+        phoneIds: idsOf('snom-d785'),
+      }),
+    );
     const { results } = await result;
     expect(new Set(results.map((r) => r.outcome))).toEqual(new Set(['already-current']));
     expect(fleet.stats().notifies).toBe(before);
@@ -150,13 +208,15 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
     const second = await startFleet(s, { flashMs: 50, sipTimers: { t1Ms: 100, t2Ms: 800 } });
     try {
       await second.booted;
-      const { result } = runBlock({
-        pbxId: pbx.id,
-        modelId: FAILING_MODEL,
-        targetVersion: FAILING_TARGET.version,
-        phoneIds: idsOf(FAILING_MODEL, failing),
-        timeoutMs: 5_000,
-      });
+      const { result } = runBlock(
+        await blockInput({
+          pbxId: pbx.id,
+          modelId: FAILING_MODEL,
+          targetVersion: FAILING_TARGET.version,
+          phoneIds: idsOf(FAILING_MODEL, failing),
+          timeoutMs: 5_000,
+        }),
+      );
       const { results } = await result;
       const expected: Record<string, string> = {
         offline: 'unreachable',
@@ -195,25 +255,23 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
     }
   });
 
-  it('R12: a retry that resumes from heartbeat details waits for notified phones without notifying them again', async () => {
-    const retry = await createSimulatedFleet(t.db, {
-      pbxId: pbx.id,
-      models: { 'gigaset-n670': 5 },
-    });
+  it('R12: a retry while the first attempt still runs waits for the notified phones without notifying them again', async () => {
+    const retry = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'gigaset-n670': 5 } });
     const third = await startFleet(spec(retry), { flashMs: 300, sipTimers: { t1Ms: 100, t2Ms: 800 } });
     try {
       await third.booted;
-      const input: BlockInput = {
+      const input = await blockInput({
         pbxId: pbx.id,
         modelId: 'gigaset-n670',
         targetVersion: TARGETS['gigaset-n670']!.version,
         phoneIds: retry.phones.map((p) => p.id),
         timeoutMs: 60_000,
-      };
+      });
       const first = runBlock(input);
       await expect.poll(() => first.heartbeats.at(-1)?.notified.length ?? 0).toBe(5);
-      // The server retries the activity (say its heartbeat timed out) while the first attempt still runs.
-      const second = runBlock(input, { attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
+      // The server retries the activity (say its heartbeat timed out) while the first attempt still runs: the
+      // retry knows who was notified from the database, not from heartbeat details.
+      const second = runBlock(input, { attempt: 2 });
       const [a, b] = await Promise.all([first.result, second.result]);
       expect(a.results.map((r) => r.outcome)).toEqual(Array(5).fill('updated'));
       expect(b.results.map((r) => r.outcome)).toEqual(Array(5).fill('updated'));
@@ -223,14 +281,120 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
     }
   });
 
+  it('R12: a block retried after its worker died mid-flash notifies nobody twice and records the phones as updated, not already-current', async () => {
+    const fleetOf = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'gigaset-n670': 4 } });
+    const phones = await startFleet(spec(fleetOf), { flashMs: 400, sipTimers: { t1Ms: 100, t2Ms: 800 } });
+    try {
+      await phones.booted;
+      const input = await blockInput({
+        pbxId: pbx.id,
+        modelId: 'gigaset-n670',
+        targetVersion: TARGETS['gigaset-n670']!.version,
+        phoneIds: fleetOf.phones.map((p) => p.id),
+        timeoutMs: 60_000,
+      });
+      // The first attempt notifies everyone, then its worker is gone (no heartbeat details survive: the SDK
+      // sends them only every so often).
+      const first = runBlock(input);
+      await expect.poll(() => phones.phones.filter((p) => p.notifies === 1).length).toBe(4);
+      first.env.cancel();
+      await first.result.catch(() => undefined);
+      // The phones flash and come back on the target meanwhile.
+      await expect
+        .poll(() => phones.phones.every((p) => p.version === TARGETS['gigaset-n670']!.version), {
+          timeout: 10_000,
+        })
+        .toBe(true);
+      const retry = runBlock(input, { attempt: 2 });
+      const { results } = await retry.result;
+      expect(results.map((r) => r.outcome)).toEqual(Array(4).fill('updated'));
+      expect(phones.phones.map((p) => p.notifies)).toEqual(Array(4).fill(1));
+      const rows = await t.db
+        .select()
+        .from(rolloutResults)
+        .where(eq(rolloutResults.rolloutId, input.rolloutId));
+      expect(rows.map((r) => [r.outcome, r.notify])).toEqual(Array(4).fill(['updated', 'answered']));
+    } finally {
+      await phones.close();
+    }
+  });
+
+  it("R12: a registered phone that never answers its NOTIFY is that phone's unreachable, and the block heartbeats all the while", async () => {
+    const [silent] = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'yealink-t54w': 1 } }).then(
+      (a) => a.phones,
+    );
+    // A contact that swallows every datagram: a phone unplugged while its registration still stands.
+    const sink = createSocket('udp4');
+    await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+    try {
+      await t.db
+        .update(phoneAccounts)
+        .set({
+          sipContact: `sip:${silent!.extension}@127.0.0.1:${sink.address().port}`,
+          sipRegisteredUntil: new Date(Date.now() + 3_600_000),
+          installedVersion: '96.86.0.45',
+        })
+        .where(eq(phoneAccounts.id, silent!.id));
+      const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+      const beats: number[] = [];
+      env.on('heartbeat', () => beats.push(Date.now()));
+      const started = Date.now();
+      const input = await blockInput({
+        pbxId: pbx.id,
+        modelId: 'yealink-t54w',
+        targetVersion: TARGETS['yealink-t54w']!.version,
+        phoneIds: [silent!.id],
+        timeoutMs: 30_000,
+      });
+      const { results } = (await env.run(
+        (i: BlockInput): Promise<BlockResult> =>
+          runBlockUpdate(fx.deps, fx.edge, i, {
+            heartbeat: (p) => Context.current().heartbeat(p),
+            signal: Context.current().cancellationSignal,
+            heartbeatEveryMs: 200,
+          }),
+        input,
+      )) as BlockResult;
+      const notifyMs = Date.now() - started;
+      expect(results).toEqual([
+        expect.objectContaining({
+          outcome: 'unreachable',
+          detail: expect.stringMatching(/NOTIFY unanswered/),
+        }),
+      ]);
+      // The NOTIFY took the whole RFC 3261 timer B (64 × T1); heartbeats kept coming meanwhile, not only after it.
+      expect(notifyMs).toBeGreaterThan(64 * 100 - 500);
+      expect(beats.filter((b) => b < started + notifyMs - 1000).length).toBeGreaterThan(5);
+    } finally {
+      sink.close();
+    }
+  });
+
+  it("R7/R11: an approval ends by itself when its block is killed, and the rollout's end withdraws what is left", async () => {
+    const [phone] = idsOf('yealink-t54w');
+    const rolloutId = await openRollout('yealink-t54w', '96.86.0.99');
+    await setFirmwareTargets(t.db, pbx.id, [phone!], {
+      version: TARGETS['yealink-t54w']!.version,
+      at: new Date(),
+      rolloutId,
+      expiresAt: new Date(Date.now() - 1),
+    });
+    const [row] = await listPhonesByIds(t.db, pbx.id, [phone!]);
+    expect(row?.firmwareTargetVersion).toBe(TARGETS['yealink-t54w']!.version);
+    expect(approvedFirmwareVersion(row!, new Date())).toBeNull();
+    expect(await clearRolloutApprovals(t.db, pbx.id, rolloutId)).toBe(1);
+    const [after] = await listPhonesByIds(t.db, pbx.id, [phone!]);
+    expect(after?.firmwareTargetVersion).toBeNull();
+  });
+
   it('R12: refuses an invalid block as non-retryable and changes nothing', async () => {
     const t54w = idsOf('yealink-t54w');
-    const base = {
+    const base = await blockInput({
       pbxId: pbx.id,
       modelId: 'yealink-t54w',
       targetVersion: '96.86.0.99',
       phoneIds: t54w.slice(0, 2),
-    };
+    });
     const cases: Array<[BlockInput, RegExp]> = [
       [{ ...base, phoneIds: [...t54w, ...idsOf('snom-d785').slice(0, 1)] }, /at most 50 phones/],
       [{ ...base, phoneIds: [t54w[0]!, idsOf('snom-d785')[0]!] }, /not of type yealink-t54w/],
@@ -247,7 +411,11 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
     await t.db.insert(typeSettings).values({ pbxId: pbx.id, modelId: 'yealink-t54w', autoUpdate: false });
     await expect(
       runBlock({ ...base, targetVersion: TARGETS['yealink-t54w']!.version }).result,
-    ).rejects.toMatchObject({ nonRetryable: true, message: expect.stringMatching(/Auto-Update is off/) });
+    ).rejects.toMatchObject({
+      nonRetryable: true,
+      type: 'AutoUpdateOff',
+      message: expect.stringMatching(/Auto-Update is off/),
+    });
     const offered = await t.db
       .select()
       .from(phoneAccounts)

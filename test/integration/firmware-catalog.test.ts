@@ -8,7 +8,7 @@ import { checkFirmware } from '../../activities/check.ts';
 import { writeDemoImageFirmware } from '../../activities/image-firmware.ts';
 import { getCatalogState } from '../../db/queries/catalog.ts';
 import { listJournal } from '../../db/queries/journal.ts';
-import { catalogReleases, localFirmware, phoneModels } from '../../db/schema.ts';
+import { catalogReleases, localFirmware, pbxes, phoneModels } from '../../db/schema.ts';
 import { publishRelease, statePath, withdrawRelease } from '../../firmware-server/state.ts';
 import { generateCatalogKeyPair } from '../../lib/catalog-signing.ts';
 import { freePort } from '../../lib/ports.ts';
@@ -101,6 +101,24 @@ describe('catalog sync and firmware check against the reference server', () => {
       who: 'system',
     });
     expect(only.types.map((x) => x.modelId)).toEqual(['snom-d785']);
+  });
+
+  it("R16: a PBX's check sees only its own local firmware, never what another PBX holds", async () => {
+    const [pbxB] = await t.db.select().from(pbxes).where(eq(pbxes.id, 'pbx-b'));
+    expect(pbxB).toBeDefined();
+    await addAccounts(t.db, 'pbx-b', 'yealink-t54w', 1);
+    await t.db.insert(localFirmware).values({
+      pbxId: 'pbx-b',
+      modelId: 'yealink-t54w',
+      version: '96.86.0.70',
+      fileName: 'T54W-96.86.0.70.rom',
+      source: 'image',
+    });
+    const a = await checkFirmware(side.deps, { pbxId: 'pbx-a', modelIds: ['yealink-t54w'], ...who });
+    expect(a.types[0]).toMatchObject({ modelId: 'yealink-t54w', newestLocal: null, needsDownload: true });
+    const b = await checkFirmware(side.deps, { pbxId: 'pbx-b', modelIds: ['yealink-t54w'], ...who });
+    expect(b.types[0]).toMatchObject({ newestLocal: '96.86.0.70', needsDownload: false });
+    await t.db.delete(localFirmware).where(eq(localFirmware.pbxId, 'pbx-b'));
   });
 
   it('R14: every check is written to firmwares.log and journaled', async () => {

@@ -132,6 +132,15 @@ describe('firmware download against the reference server', () => {
     );
   });
 
+  it('R4: one inactive account is enough: the account need not be active for its firmware to be downloaded', async () => {
+    await addAccounts(t.db, 'pbx-c', 'gigaset-n670', 1, { active: false });
+    const r = await release('gigaset-n670-2.65.0');
+    expect(await download({ pbxId: 'pbx-c', modelId: 'gigaset-n670', releaseId: r.id })).toMatchObject({
+      stored: true,
+      version: '2.65.0',
+    });
+  });
+
   it('R2: an image-managed type is never downloaded', async () => {
     await writeDemoImageFirmware(side.config.imageFirmwareDir);
     await checkFirmware(side.deps, { pbxId: 'pbx-c', why: 'manual', who: 'admin' });

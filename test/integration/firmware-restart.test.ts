@@ -10,6 +10,7 @@ import { restartCleanup } from '../../activities/restart-cleanup.ts';
 import { type CatalogReleaseRow, getRelease } from '../../db/queries/catalog.ts';
 import { listJournal } from '../../db/queries/journal.ts';
 import { markFirmwareForCleanupIfUnused, unmarkFirmwareCleanup } from '../../db/queries/local-firmware.ts';
+import { deletePhoneAccount } from '../../db/queries/phone-accounts.ts';
 import { blobs, localFirmware, pbxes, phoneAccounts } from '../../db/schema.ts';
 import { blobPath } from '../../lib/store-paths.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -37,12 +38,15 @@ describe('R5 clean-up at restart, shared blobs, image firmware', () => {
       .select()
       .from(localFirmware)
       .where(and(eq(localFirmware.pbxId, pbxId), eq(localFirmware.modelId, modelId)));
-  /** The API deletes an account, then marks the type's firmware if it was the last one. */
+  /** Deletes every account of the type the way the API does (one by one); returns what the last deletion marked. */
   const deleteAccounts = async (pbxId: string, modelId: string) => {
-    await t.db
-      .delete(phoneAccounts)
+    const ids = await t.db
+      .select({ id: phoneAccounts.id })
+      .from(phoneAccounts)
       .where(and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.modelId, modelId)));
-    return markFirmwareForCleanupIfUnused(t.db, pbxId, modelId);
+    let marked: string[] = [];
+    for (const { id } of ids) marked = (await deletePhoneAccount(t.db, pbxId, id))?.markedForRestart ?? [];
+    return marked;
   };
 
   beforeAll(async () => {

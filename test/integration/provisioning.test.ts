@@ -133,7 +133,12 @@ describe('provisioning endpoints over real HTTP', () => {
     );
     try {
       for (const p of fleet.phones)
-        await setFirmwareTargets(t.db, 'alpha', [p.id], TARGETS[p.modelId]!.version, new Date());
+        await setFirmwareTargets(t.db, 'alpha', [p.id], {
+          version: TARGETS[p.modelId]!.version,
+          at: new Date(),
+          rolloutId: null,
+          expiresAt: new Date(Date.now() + 600_000),
+        });
       const offers = Object.fromEntries(
         await Promise.all(
           fleet.phones.map(async (p) => [p.modelId, await fetchProvisioning(http, p, p.version)] as const),

@@ -10,18 +10,43 @@ import type {
   CheckReport,
   DownloadActivityFns,
   DownloadInput,
+  FinishRolloutInput,
+  FinishRolloutResult,
   JournalInput,
   LifecycleActivityFns,
   PbxSettings,
   PhoneActivityFns,
   RecordBlockInput,
+  StartRolloutInput,
 } from '../../activities/contracts.ts';
+import { type Reason, reason } from '../../domain/reasons.ts';
+import {
+  countOutcomes,
+  endOfCompletedRun,
+  type PhoneOutcome,
+  type RolloutEnd,
+  type RolloutStatus,
+  reasonOfRun,
+} from '../../domain/rollout.ts';
 import { compareVersions, newestVersion } from '../../domain/versions.ts';
 
 export interface FakeRelease {
   releaseId: string;
   modelIds: string[];
   version: string;
+}
+
+export interface FakeRollout {
+  modelId: string;
+  targetVersion: string;
+  workflowId: string;
+  why: string;
+  who: string;
+  status: RolloutStatus;
+  reason: Reason | null;
+  /** Phones below the target when it started, in block order. */
+  planned: number[];
+  outcomes: Map<number, PhoneOutcome>;
 }
 
 export interface Call {
@@ -50,6 +75,10 @@ export class FakePbx {
   /** Phones that never come back (outcome no-answer). */
   silentPhones = new Set<number>();
   catalogFailure: Error | null = null;
+  /** Rollouts by id (the run id), with their per-phone outcomes, as the database would hold them. */
+  rollouts = new Map<string, FakeRollout>();
+  /** Called before each block runs (e.g. to switch Auto-Update off mid-rollout); may throw to fail the block. */
+  beforeBlock: ((input: BlockInput) => void | Promise<void>) | null = null;
 
   readonly pbxId: string;
 
@@ -66,6 +95,46 @@ export class FakePbx {
       ids.push(id);
     }
     return ids;
+  }
+
+  private newRollout(
+    input: StartRolloutInput,
+    below: number[],
+    unknown: number[],
+    status: RolloutStatus,
+    why: Reason | null,
+  ): FakeRollout {
+    const outcomes = new Map<number, PhoneOutcome>(unknown.map((id) => [id, 'not-contacted']));
+    return {
+      modelId: input.modelId,
+      targetVersion: input.targetVersion,
+      workflowId: input.workflowId,
+      why: input.why,
+      who: input.who,
+      status,
+      reason: why,
+      planned: below,
+      outcomes,
+    };
+  }
+
+  private endRollout(r: FakeRollout, stopped: FinishRolloutInput['stopped']): FinishRolloutResult {
+    if (r.status !== 'running') {
+      return {
+        status: r.status as RolloutEnd,
+        reason: r.reason,
+        counts: countOutcomes(r.planned.length + this.notContacted(r), r.outcomes.values()),
+      };
+    }
+    for (const id of r.planned) if (!r.outcomes.has(id)) r.outcomes.set(id, 'skipped');
+    const counts = countOutcomes(r.outcomes.size, r.outcomes.values());
+    r.status = stopped?.status ?? endOfCompletedRun(counts);
+    r.reason = stopped?.reason ?? reasonOfRun(r.status as RolloutEnd, counts, r.targetVersion);
+    return { status: r.status as RolloutEnd, reason: r.reason, counts };
+  }
+
+  private notContacted(r: FakeRollout): number {
+    return [...r.outcomes.values()].filter((o) => o === 'not-contacted').length;
   }
 
   callsOf(name: string): Call[] {
@@ -150,24 +219,70 @@ export class FakePbx {
       },
       startRollout: async (input) => {
         this.record('startRollout', input);
-        if (!(this.autoUpdate.get(input.modelId) ?? true))
-          return { refused: 'Auto-Update is off for this type (R7)' };
-        const ids = [...this.phones.entries()]
-          .filter(
-            ([, p]) =>
-              p.modelId === input.modelId &&
-              p.version != null &&
-              compareVersions(p.version, input.targetVersion) < 0,
-          )
+        if (!(this.autoUpdate.get(input.modelId) ?? true)) {
+          const refused = reason('auto-update-off', { model: input.modelId });
+          this.rollouts.set(input.rolloutId, this.newRollout(input, [], [], 'refused', refused));
+          return { refused };
+        }
+        const ofType = [...this.phones.entries()].filter(([, p]) => p.modelId === input.modelId);
+        const below = ofType
+          .filter(([, p]) => p.version != null && compareVersions(p.version, input.targetVersion) < 0)
           .map(([id]) => id);
-        return { phoneIds: ids };
+        const unknown = ofType.filter(([, p]) => p.version == null).map(([id]) => id);
+        this.rollouts.set(input.rolloutId, this.newRollout(input, below, unknown, 'running', null));
+        return { phoneIds: below, notContacted: unknown.length, total: below.length + unknown.length };
       },
       recordBlock: async (input: RecordBlockInput) => {
         this.record('recordBlock', input);
-        return { autoUpdate: this.autoUpdate.get(input.modelId) ?? true };
+        const r = this.rollouts.get(input.rolloutId);
+        return {
+          counts: countOutcomes(input.total, r?.outcomes.values() ?? []),
+          autoUpdate: this.autoUpdate.get(input.modelId) ?? true,
+        };
       },
       finishRollout: async (input) => {
         this.record('finishRollout', input);
+        const r = this.rollouts.get(input.rolloutId);
+        if (!r)
+          return {
+            status: input.stopped?.status ?? 'failed',
+            reason: input.stopped?.reason ?? null,
+            counts: countOutcomes(input.total, []),
+          };
+        return this.endRollout(r, input.stopped);
+      },
+      settleRollout: async (input) => {
+        this.record('settleRollout', input);
+        const r = this.rollouts.get(input.rolloutId);
+        if (!r) return null;
+        const status =
+          input.closeStatus === 'terminated' || input.closeStatus === 'cancelled' ? 'cancelled' : 'failed';
+        return this.endRollout(r, {
+          status,
+          reason: reason('workflow-closed', { closeStatus: input.closeStatus }),
+        });
+      },
+      runningRollout: async (input) => {
+        this.record('runningRollout', input);
+        const [id, r] =
+          [...this.rollouts.entries()].find(
+            ([, r]) => r.modelId === input.modelId && r.status === 'running',
+          ) ?? [];
+        return id && r
+          ? {
+              rolloutId: id,
+              workflowId: r.workflowId,
+              targetVersion: r.targetVersion,
+              why: r.why,
+              who: r.who,
+              status: r.status,
+            }
+          : null;
+      },
+      noteRolloutWaiting: async (input) => {
+        this.record('noteRolloutWaiting', input);
+        const r = this.rollouts.get(input.rolloutId);
+        if (r && r.status === 'running') r.reason = input.reason;
       },
       recordJournal: async (input: JournalInput) => {
         this.record('recordJournal', input);
@@ -200,7 +315,8 @@ export class FakePbx {
     return {
       updatePhoneBlock: async (input: BlockInput) => {
         this.record('updatePhoneBlock', input);
-        return {
+        await this.beforeBlock?.(input);
+        const result = {
           results: input.phoneIds.map((id) => {
             const p = this.phones.get(id);
             const from = p?.version ?? null;
@@ -223,6 +339,9 @@ export class FakePbx {
             };
           }),
         };
+        const r = this.rollouts.get(input.rolloutId);
+        for (const p of result.results) r?.outcomes.set(p.phoneId, p.outcome);
+        return result;
       },
     };
   }

@@ -57,7 +57,11 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
         modelId: m,
         model: m,
         status: 'refused' as const,
-        reason: `stub refuses ${m} for ${req.who}`,
+        reason: {
+          code: 'auto-update-off' as const,
+          params: { model: m },
+          text: `stub refuses ${m} for ${req.who}`,
+        },
       })),
     };
   });

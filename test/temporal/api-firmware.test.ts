@@ -228,7 +228,11 @@ describe('buttons and PBX events (R9, R10, R11, R13, R5)', () => {
         modelId: 'snom-d785',
         model: 'snom-d785',
         status: 'refused',
-        reason: 'stub refuses snom-d785 for alice',
+        reason: {
+          code: 'auto-update-off',
+          params: { model: 'snom-d785' },
+          text: 'stub refuses snom-d785 for alice',
+        },
       },
     ]);
     const { received } = await stubReceived(h, PBX);
@@ -330,7 +334,7 @@ describe('rollouts (R12) and the journal (R14)', () => {
         targetVersion: '96.86.0.100',
         why: 'manual',
         who: 'alice',
-        status: 'failed',
+        status: 'completed-with-failures',
         total: 3,
         updated: 2,
         failed: 1,
@@ -358,15 +362,16 @@ describe('rollouts (R12) and the journal (R14)', () => {
     expect(res.status).toBe(200);
     expect(res.body.rollouts).toEqual([
       expect.objectContaining({
-        id: rolloutId,
+        rolloutId,
         modelId: 'yealink-t54w',
-        status: 'failed',
+        model: 'T54W',
+        status: 'completed-with-failures',
         total: 3,
         done: 3,
         updated: 2,
         failed: 1,
+        pending: 0,
         percent: 100,
-        live: false,
         workflowId,
         temporalUrl: `http://temporal-ui.test:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${rolloutId}/history`,
       }),
@@ -383,7 +388,7 @@ describe('rollouts (R12) and the journal (R14)', () => {
     expect(done.body.rollouts).toHaveLength(1);
     const one = await h.call('GET', `/api/pbxes/${PBX}/rollouts/${rolloutId}`, { token });
     expect(one.status).toBe(200);
-    expect(one.body.rollout.id).toBe(rolloutId);
+    expect(one.body.rollout.rolloutId).toBe(rolloutId);
     expect(one.body.results.map((r: { outcome: string }) => r.outcome)).toEqual([
       'updated',
       'updated',

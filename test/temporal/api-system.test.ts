@@ -95,12 +95,21 @@ describe('buttons, events and rollouts over the real workflows', () => {
     const res = await system.call('POST', `${P}/update-now`, { modelIds: ['yealink-t54w'] });
     expect(res.status).toBe(200);
     expect(res.body.decisions).toEqual([
-      { modelId: 'yealink-t54w', model: 'T54W', status: 'refused', reason: 'Auto-Update is off for T54W' },
+      {
+        modelId: 'yealink-t54w',
+        model: 'T54W',
+        status: 'refused',
+        reason: { code: 'auto-update-off', params: { model: 'T54W' }, text: 'Auto-Update is off for T54W' },
+      },
     ]);
+    // R7 holds at the rollout's own start too, and no phone of the type was offered anything.
+    const offered = await system.database
+      .sql`select count(*)::int as n from phone_accounts where pbx_id = ${PBX} and firmware_target_version is not null`;
+    expect(offered[0]?.n).toBe(0);
     await system.call('PUT', `${P}/types/yealink-t54w/auto-update`, { enabled: true });
   });
 
-  it('R12 rollout progress and per-phone results: phones that never registered are unreachable', async () => {
+  it('R12 rollout progress and per-phone results: phones that never registered are unreachable, and a rollout no phone survived is failed — never "completed 100 %"', async () => {
     // Phones that reported an older version need the update; the simulator is not running, so nobody answers.
     await system.database
       .sql`update phone_accounts set installed_version = '96.86.0.45' where pbx_id = ${PBX} and model_id = 'yealink-t54w'`;
@@ -110,7 +119,7 @@ describe('buttons, events and rollouts over the real workflows', () => {
         modelId: 'yealink-t54w',
         model: 'T54W',
         status: 'started',
-        workflowId: 'pbx/real/rollout/T54W/96.86.0.70',
+        workflowId: 'pbx/real/rollout/yealink-t54w',
         targetVersion: '96.86.0.70',
         phones: 2,
       },
@@ -123,20 +132,34 @@ describe('buttons, events and rollouts over the real workflows', () => {
     const rollout = progress.body.rollouts[0];
     expect(rollout).toMatchObject({
       modelId: 'yealink-t54w',
-      workflowId: 'pbx/real/rollout/T54W/96.86.0.70',
+      model: 'T54W',
+      workflowId: 'pbx/real/rollout/yealink-t54w',
+      status: 'failed',
       total: 2,
       done: 2,
+      updated: 0,
       failed: 2,
-      percent: 100,
+      reason: { code: 'no-phone-updated', text: 'none of 2 phones reached 96.86.0.70' },
     });
-    const detail = await system.call('GET', `${P}/rollouts/${rollout.id}`);
+    const detail = await system.call('GET', `${P}/rollouts/${rollout.rolloutId}`);
     expect(detail.status).toBe(200);
     expect(detail.body.results.map((r: { mac: string; outcome: string }) => [r.mac, r.outcome])).toEqual([
       ['805ec0300001', 'unreachable'],
       ['805ec0300002', 'unreachable'],
     ]);
     const history = await system.call('GET', `${P}/rollouts?modelId=yealink-t54w`);
-    expect(history.body.rollouts.map((r: { id: string }) => r.id)).toEqual([rollout.id]);
+    expect(history.body.rollouts.map((r: { rolloutId: string }) => r.rolloutId)).toEqual([rollout.rolloutId]);
+    // The journal says the same word, with the phones named.
+    const [ended] = await listJournal(system.database.db, { pbxId: PBX, action: 'rollout.failed', limit: 1 });
+    expect(ended?.details).toMatchObject({
+      rolloutId: rollout.rolloutId,
+      updated: 0,
+      failed: 2,
+      phones: [
+        expect.objectContaining({ mac: '805ec0300001', outcome: 'unreachable' }),
+        expect.objectContaining({ mac: '805ec0300002', outcome: 'unreachable' }),
+      ],
+    });
   });
 
   it('R5: the last account of a type goes → its firmware is removed at the restart event, not before', async () => {

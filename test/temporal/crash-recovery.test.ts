@@ -63,7 +63,7 @@ describe('crash recovery on the dev server', () => {
     const startWorker = async () => {
       const w = spawn(process.execPath, [join(repoRoot, 'worker/main.ts')], {
         env,
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', process.env.DEBUG_WORKER ? 'inherit' : 'ignore', 'inherit'],
       });
       workers.push(w);
       await waitForPort(provisioningPort, 30_000);

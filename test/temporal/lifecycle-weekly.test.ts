@@ -140,12 +140,20 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
     const blocks = pbx.callsOf('updatePhoneBlock') as Array<{ at: number; input: BlockInput }>;
     expect(blocks.map((b) => b.input.phoneIds.length)).toEqual([50, 50, 20]);
     expect(localMoment(blocks[0]?.at as number)).toMatchObject(pbx.settings.updateMoment);
-    // One block after another: each starts once the previous one is recorded.
-    const recorded = pbx.callsOf('recordBlock');
-    expect(recorded).toHaveLength(3);
+    // One block after another: each starts only after the previous one was recorded.
+    const order = pbx.calls.map((c) => c.name).filter((n) => n === 'updatePhoneBlock' || n === 'recordBlock');
+    expect(order).toEqual([
+      'updatePhoneBlock',
+      'recordBlock',
+      'updatePhoneBlock',
+      'recordBlock',
+      'updatePhoneBlock',
+      'recordBlock',
+    ]);
     expect(new Set(blocks.flatMap((b) => b.input.phoneIds)).size).toBe(120);
     expect([...pbx.phones.values()].every((p) => p.version === '96.86.0.70')).toBe(true);
-    expect(pbx.callsOf('finishRollout')[0]?.input).toMatchObject({ status: 'completed', why: 'schedule' });
+    expect(pbx.callsOf('finishRollout')[0]?.input).toMatchObject({ why: 'schedule' });
+    expect([...pbx.rollouts.values()].map((r) => r.status)).toEqual(['completed']);
   });
 
   it('R8: switched off, the weekly check still runs but nothing is downloaded or installed automatically; manual buttons still work', async () => {
@@ -167,6 +175,9 @@ describe('lifecycle timing under time skipping (R9, R10, R11, R8)', () => {
       expect(pbx.journal.map((j) => j.action)).toEqual(
         expect.arrayContaining(['download.skipped', 'update.skipped']),
       );
+      // Nothing was even scheduled: no evening download is pending, none was journaled as scheduled.
+      expect(pbx.journal.map((j) => j.action)).not.toContain('download.scheduled');
+      expect(status.pendingDownloadAt).toBeNull();
 
       const dl = await handle.executeUpdate(downloadNowUpdate, { args: [{ who: 'alice' }] });
       expect(dl.started).toEqual([{ modelId: 'yealink-t54w', model: 'T54W', version: '96.86.0.70' }]);

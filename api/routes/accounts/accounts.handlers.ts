@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { appendJournal } from '../../../db/queries/journal.ts';
-import { markFirmwareForCleanupIfUnused, unmarkFirmwareCleanup } from '../../../db/queries/local-firmware.ts';
+import { unmarkFirmwareCleanup } from '../../../db/queries/local-firmware.ts';
 import type { PbxRow } from '../../../db/queries/pbxes.ts';
 import {
   deletePhoneAccount,
@@ -225,11 +225,8 @@ export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
   const pbx = await pbxForCaller(c, pbxId);
   const gone = await deletePhoneAccount(deps.db, pbx.id, accountId);
   if (!gone) throw notFound('phone account', accountId, 'accountId');
-  const { deleted, lastOfType } = gone;
-  // R5: the files go at the next restart event, not now.
-  const markedForRestart = lastOfType
-    ? await markFirmwareForCleanupIfUnused(deps.db, pbx.id, deleted.modelId)
-    : [];
+  // R5: the files of a type whose last account went are marked (in the same transaction) and go at the next restart.
+  const { deleted, lastOfType, markedForRestart } = gone;
   await appendJournal(deps.db, deps.logs, {
     pbxId: pbx.id,
     action: 'account.deleted',

@@ -1,9 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  CheckNowResultSchema as CheckNowResult,
+  DownloadNowResultSchema as DownloadNowResult,
+  PbxEventResultSchema as PbxEventResult,
+  TypeDecisionSchema as TypeDecision,
+} from '../../../workflows/messages.ts';
+import {
   errorResponses,
   jsonBody,
   jsonContent,
   ModelIdSchema,
+  named,
   PbxIdParams,
   security,
 } from '../../openapi.ts';
@@ -22,53 +29,12 @@ const ManualSchema = z
   .strict()
   .openapi('ManualRequest');
 
-const named = { modelId: z.string(), model: z.string() };
-
-export const CheckNowResultSchema = z
-  .object({
-    checkedAt: z.string(),
-    catalogOk: z.boolean(),
-    catalogError: z.string().optional(),
-    types: z.array(
-      z.object({
-        ...named,
-        newestLocal: z.string().nullable(),
-        newestAvailable: z.string().nullable(),
-        needsDownload: z.boolean(),
-      }),
-    ),
-  })
-  .openapi('CheckNowResult');
-
-export const DownloadNowResultSchema = z
-  .object({
-    started: z.array(z.object({ ...named, version: z.string() })),
-    nothingToDo: z.array(z.object({ ...named, reason: z.string() })),
-    catalogOk: z.boolean(),
-    catalogError: z.string().optional(),
-  })
-  .openapi('DownloadNowResult');
-
-export const TypeDecisionSchema = z
-  .discriminatedUnion('status', [
-    z.object({
-      ...named,
-      status: z.literal('started'),
-      workflowId: z.string(),
-      targetVersion: z.string(),
-      phones: z.number(),
-    }),
-    z.object({
-      ...named,
-      status: z.literal('already-running'),
-      workflowId: z.string(),
-      targetVersion: z.string(),
-    }),
-    z.object({ ...named, status: z.literal('refused'), reason: z.string() }),
-    z.object({ ...named, status: z.literal('nothing-to-do'), reason: z.string() }),
-  ])
-  .openapi('TypeDecision', { description: 'R7: a type with Auto-Update off is refused with the reason' });
-
+// Results are the workflow's own contract (workflows/messages.ts), named here for the OpenAPI document.
+export const CheckNowResultSchema = named(CheckNowResult, 'CheckNowResult');
+export const DownloadNowResultSchema = named(DownloadNowResult, 'DownloadNowResult');
+export const TypeDecisionSchema = named(TypeDecision, 'TypeDecision', {
+  description: 'R7: a type with Auto-Update off is refused with the reason (code, parameters, English text)',
+});
 export const UpdateNowResultSchema = z
   .object({ decisions: z.array(TypeDecisionSchema) })
   .openapi('UpdateNowResult');
@@ -89,12 +55,7 @@ export const PbxEventSchema = z
       'R13 (a) upgraded, (b) backup restored: check, download and update run; restarted: R5 clean-up',
   });
 
-const PbxEventResultSchema = z
-  .object({
-    triggerWorkflowId: z.string().optional(),
-    removed: z.array(z.object({ modelId: z.string(), version: z.string() })).optional(),
-  })
-  .openapi('PbxEventResult');
+const PbxEventResultSchema = named(PbxEventResult, 'PbxEventResult');
 
 function manualRoute<S extends z.ZodType>(path: string, summary: string, result: S, description: string) {
   return createRoute({

@@ -1,51 +1,50 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  PhoneOutcomeSchema,
+  ReasonSchema,
+  RolloutStatusSchema,
+  RolloutSummarySchema,
+} from '../../../workflows/messages.ts';
+import {
   errorResponses,
   IsoDate,
   idText,
   jsonContent,
   ModelIdSchema,
+  named,
   PbxIdParams,
   security,
 } from '../../openapi.ts';
 
 const tags = ['Rollouts'];
 
-const STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
-
-export const RolloutSchema = z
-  .object({
-    id: z.string().openapi({ description: 'The rollout: the run id of its workflow' }),
-    workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w/96.86.0.100' }),
-    pbxId: z.string(),
-    modelId: z.string(),
-    targetVersion: z.string(),
-    status: z.string().openapi({ example: 'running' }),
+/**
+ * A rollout as the database holds it: the workflow's own summary shape (workflows/messages.ts), with who started
+ * it, when, and where to find it in the Temporal UI. While it runs, the counts come from its per-phone record.
+ */
+export const RolloutSchema = named(
+  RolloutSummarySchema.extend({
+    workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w' }),
     why: z.string().nullable(),
     who: z.string().nullable(),
-    total: z.number().int(),
-    done: z.number().int(),
-    updated: z.number().int(),
-    failed: z.number().int(),
-    blocks: z.number().int(),
-    blocksDone: z.number().int(),
-    percent: z.number().int().min(0).max(100),
     startedAt: IsoDate.nullable(),
     finishedAt: IsoDate.nullable(),
-    live: z.boolean().openapi({ description: 'Numbers come from the running workflow, not the database' }),
     temporalUrl: z.string().openapi({ description: 'The rollout in the Temporal UI' }),
-  })
-  .openapi('Rollout');
+  }),
+  'Rollout',
+);
 
 const ResultSchema = z
   .object({
     phoneAccountId: z.number().int(),
     mac: z.string(),
-    block: z.number().int(),
-    outcome: z.string(),
+    extension: z.string().nullable(),
+    block: z.number().int().nullable().openapi({ description: '0-based; null for a phone put in no block' }),
+    outcome: named(PhoneOutcomeSchema, 'PhoneOutcome').nullable(),
     fromVersion: z.string().nullable(),
     reportedVersion: z.string().nullable(),
     detail: z.string().nullable(),
+    reason: named(ReasonSchema, 'Reason').nullable(),
     at: IsoDate,
   })
   .openapi('RolloutPhoneResult');
@@ -55,7 +54,7 @@ export const progress = createRoute({
   path: '/api/pbxes/{pbxId}/rollout-progress',
   tags,
   security,
-  summary: 'Per type: the running or most recent rollout, live while it runs',
+  summary: 'Per type: the running or most recent rollout (from the database; no Temporal query)',
   request: { params: PbxIdParams },
   responses: {
     200: jsonContent(z.object({ rollouts: z.array(RolloutSchema) }), 'One rollout per type'),
@@ -73,7 +72,7 @@ export const list = createRoute({
     params: PbxIdParams,
     query: z.object({
       modelId: ModelIdSchema.optional(),
-      status: z.enum(STATUSES).optional(),
+      status: named(RolloutStatusSchema, 'RolloutStatus').optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50),
     }),
   },

@@ -157,6 +157,12 @@ function renderSettings(pbx) {
   $('weekly-check').textContent = `${L.weekdays[dayIndex]} ${pbx.weeklyCheck.time} (${pbx.timeZone})`;
 }
 
+/** A reason from the API (code, parameters, English text) in the page's language where it has a template. */
+function reasonText(reason) {
+  const template = L.reasons?.[reason.code];
+  return template ? fmt(template, reason.params) : reason.text;
+}
+
 function renderRollouts(rollouts) {
   $('no-rollouts').hidden = rollouts.length > 0;
   $('rollouts').hidden = rollouts.length === 0;
@@ -167,7 +173,12 @@ function renderRollouts(rollouts) {
         { 'data-model': r.modelId, 'data-status': r.status },
         el('td', {}, typeNames.get(r.modelId) ?? r.modelId),
         el('td', { class: 'version' }, r.targetVersion),
-        el('td', { class: r.status }, L.rolloutStatus[r.status] ?? r.status),
+        el(
+          'td',
+          { class: r.status },
+          L.rolloutStatus[r.status] ?? r.status,
+          r.reason ? el('div', { class: 'reason' }, reasonText(r.reason)) : '',
+        ),
         el(
           'td',
           {},
@@ -176,7 +187,7 @@ function renderRollouts(rollouts) {
             value: r.percent,
             'aria-label': `${L.progress} ${typeNames.get(r.modelId) ?? r.modelId}`,
           }),
-          ` ${r.percent} % · ${fmt(L.phonesDone, { done: r.done, total: r.total })}`,
+          ` ${r.percent} % · ${fmt(L.rolloutCounts, r)}`,
         ),
         el('td', {}, el('a', { href: r.temporalUrl, target: '_blank', rel: 'noopener' }, L.openTemporal)),
       ),
@@ -196,7 +207,7 @@ async function loadAll() {
   lastRolloutKey = rolloutKey(progress.rollouts);
 }
 
-const rolloutKey = (rollouts) => rollouts.map((r) => `${r.id}:${r.status}:${r.done}`).join('|');
+const rolloutKey = (rollouts) => rollouts.map((r) => `${r.rolloutId}:${r.status}:${r.done}`).join('|');
 
 /** Every POLL_MS the rollouts; the overview when a rollout moved, and every few ticks anyway (downloads). */
 const OVERVIEW_EVERY = 4;
@@ -269,12 +280,14 @@ function describeResult(action, r) {
     const items = [];
     if (!r.catalogOk) items.push([`${L.catalogUnreachable}: ${r.catalogError ?? ''}`, 'failed']);
     for (const s of r.started) items.push([`${s.model} ${s.version}: ${L.decision.started}`, 'started']);
-    for (const n of r.nothingToDo) items.push([`${n.model}: ${L.decision['nothing-to-do']} – ${n.reason}`]);
+    for (const n of r.nothingToDo) {
+      items.push([`${n.model}: ${L.decision['nothing-to-do']} – ${reasonText(n.reason)}`]);
+    }
     return resultList(items);
   }
   return resultList(
     r.decisions.map((d) => {
-      const why = d.reason ? ` – ${d.reason}` : d.targetVersion ? ` → ${d.targetVersion}` : '';
+      const why = d.reason ? ` – ${reasonText(d.reason)}` : d.targetVersion ? ` → ${d.targetVersion}` : '';
       return [`${d.model}: ${L.decision[d.status] ?? d.status}${why}`, d.status];
     }),
   );

@@ -1,0 +1,192 @@
+/**
+ * The durable per-phone record of a rollout (rollout_results): which block a phone went in, whether it was
+ * notified, and its outcome the moment it is known. A retried block reads it back, so no phone is notified twice
+ * and a phone this rollout updated stays `updated` whatever the retry sees.
+ */
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Reason } from '../../domain/reasons.ts';
+import { countOutcomes, type PhoneOutcome, type RolloutCounts } from '../../domain/rollout.ts';
+import type { Db } from '../client.ts';
+import { phoneAccounts, rolloutResults, rollouts } from '../schema.ts';
+
+export type RolloutPhoneRow = typeof rolloutResults.$inferSelect;
+
+export interface BlockPhone {
+  id: number;
+  mac: string;
+  extension: string;
+  fromVersion: string | null;
+}
+
+/** The rollout's plan, recorded when it starts: each phone below the target with its block, no outcome yet. */
+export async function planBlocks(
+  db: Db,
+  rolloutId: string,
+  blocks: BlockPhone[][],
+  firstBlock = 0,
+): Promise<void> {
+  const rows = blocks.flatMap((phones, i) =>
+    phones.map((p) => ({
+      rolloutId,
+      phoneAccountId: p.id,
+      mac: p.mac,
+      extension: p.extension,
+      block: firstBlock + i,
+      fromVersion: p.fromVersion,
+    })),
+  );
+  for (let i = 0; i < rows.length; i += 1000) {
+    await db
+      .insert(rolloutResults)
+      .values(rows.slice(i, i + 1000))
+      .onConflictDoNothing({ target: [rolloutResults.rolloutId, rolloutResults.phoneAccountId] });
+  }
+}
+
+/**
+ * Starts the phones' block (first attempt) or reads it back (a retry): rows already there keep their notify
+ * state, outcome and start time.
+ */
+export async function openBlock(
+  db: Db,
+  r: { rolloutId: string; block: number; phones: BlockPhone[]; at: Date },
+): Promise<RolloutPhoneRow[]> {
+  if (r.phones.length === 0) return [];
+  await planBlocks(db, r.rolloutId, [r.phones], r.block);
+  const these = and(
+    eq(rolloutResults.rolloutId, r.rolloutId),
+    inArray(
+      rolloutResults.phoneAccountId,
+      r.phones.map((p) => p.id),
+    ),
+  );
+  await db
+    .update(rolloutResults)
+    .set({
+      blockStartedAt: sql`coalesce(${rolloutResults.blockStartedAt}, ${r.at.toISOString()}::timestamptz)`,
+    })
+    .where(these);
+  return db.select().from(rolloutResults).where(these);
+}
+
+export async function recordNotify(
+  db: Db,
+  rolloutId: string,
+  phoneId: number,
+  state: 'sending' | 'answered',
+): Promise<void> {
+  await db
+    .update(rolloutResults)
+    .set({ notify: state, at: new Date() })
+    .where(and(eq(rolloutResults.rolloutId, rolloutId), eq(rolloutResults.phoneAccountId, phoneId)));
+}
+
+export interface PhoneVerdict {
+  phoneId: number;
+  outcome: PhoneOutcome;
+  reason?: Reason;
+  reportedVersion: string | null;
+}
+
+/** Writes outcomes not decided yet; the first verdict on a phone stands (a retry cannot overwrite it). */
+export async function recordOutcomes(db: Db, rolloutId: string, verdicts: PhoneVerdict[]): Promise<void> {
+  for (const v of verdicts) {
+    await db
+      .update(rolloutResults)
+      .set({
+        outcome: v.outcome,
+        reportedVersion: v.reportedVersion,
+        detail: v.reason?.text ?? null,
+        reason: v.reason ?? null,
+        at: new Date(),
+      })
+      .where(
+        and(
+          eq(rolloutResults.rolloutId, rolloutId),
+          eq(rolloutResults.phoneAccountId, v.phoneId),
+          isNull(rolloutResults.outcome),
+        ),
+      );
+  }
+}
+
+/** Phones the rollout covers but puts in no block (never contacted): recorded at once, with their reason. */
+export async function recordUnblocked(
+  db: Db,
+  rolloutId: string,
+  phones: Array<BlockPhone & { outcome: PhoneOutcome; reason: Reason }>,
+): Promise<void> {
+  if (phones.length === 0) return;
+  await db
+    .insert(rolloutResults)
+    .values(
+      phones.map((p) => ({
+        rolloutId,
+        phoneAccountId: p.id,
+        mac: p.mac,
+        extension: p.extension,
+        block: null,
+        outcome: p.outcome,
+        fromVersion: p.fromVersion,
+        detail: p.reason.text,
+        reason: p.reason,
+      })),
+    )
+    .onConflictDoNothing({ target: [rolloutResults.rolloutId, rolloutResults.phoneAccountId] });
+}
+
+/** Outcomes per phone of one rollout so far (phones without a row yet are pending). */
+export async function rolloutCounts(db: Db, rolloutId: string, total: number): Promise<RolloutCounts> {
+  const rows = await db
+    .select({ outcome: rolloutResults.outcome, n: sql<number>`count(*)::int` })
+    .from(rolloutResults)
+    .where(eq(rolloutResults.rolloutId, rolloutId))
+    .groupBy(rolloutResults.outcome);
+  const outcomes: PhoneOutcome[] = [];
+  for (const r of rows) if (r.outcome) for (let i = 0; i < r.n; i++) outcomes.push(r.outcome);
+  return countOutcomes(total, outcomes);
+}
+
+/** Stores the counts on the rollout row, where the API and page read them. */
+export async function storeCounts(db: Db, rolloutId: string, c: RolloutCounts, blocksDone?: number) {
+  await db
+    .update(rollouts)
+    .set({
+      total: c.total,
+      updated: c.updated,
+      alreadyCurrent: c.alreadyCurrent,
+      failed: c.failed,
+      notContacted: c.notContacted,
+      skipped: c.skipped,
+      ...(blocksDone !== undefined
+        ? { blocksDone: sql`greatest(${rollouts.blocksDone}, ${blocksDone})` }
+        : {}),
+    })
+    .where(eq(rollouts.id, rolloutId));
+}
+
+/** Phones of the rollout that never got an outcome (their block did not run, or it stopped): skipped. */
+export async function skipUndecided(db: Db, rolloutId: string, reason: Reason): Promise<number> {
+  const rows = await db
+    .update(rolloutResults)
+    .set({ outcome: 'skipped', detail: reason.text, reason, at: new Date() })
+    .where(and(eq(rolloutResults.rolloutId, rolloutId), isNull(rolloutResults.outcome)))
+    .returning({ id: rolloutResults.phoneAccountId });
+  return rows.length;
+}
+
+/** The phones as a rollout records them (MAC, extension, the version they ran). */
+export async function phonesForRollout(db: Db, pbxId: string, ids: number[]): Promise<BlockPhone[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({
+      id: phoneAccounts.id,
+      mac: phoneAccounts.mac,
+      extension: phoneAccounts.extension,
+      fromVersion: phoneAccounts.installedVersion,
+    })
+    .from(phoneAccounts)
+    .where(and(eq(phoneAccounts.pbxId, pbxId), inArray(phoneAccounts.id, ids)));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => (byId.has(id) ? [byId.get(id) as BlockPhone] : []));
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { fillTemplate, REASON_TEMPLATES, reason } from '../../domain/reasons.ts';
+import {
+  countOutcomes,
+  describeCounts,
+  doneOf,
+  endOfCompletedRun,
+  isFinal,
+  isSettled,
+  PHONE_OUTCOMES,
+  percentDone,
+  reasonOfRun,
+  summaryLine,
+} from '../../domain/rollout.ts';
+
+describe("R12: a rollout's word is derived from what its phones did", () => {
+  it('R12: completed only when every phone is on the target (updated or already current)', () => {
+    expect(endOfCompletedRun(countOutcomes(3, ['updated', 'already-current', 'updated']))).toBe('completed');
+    expect(endOfCompletedRun(countOutcomes(0, []))).toBe('completed');
+  });
+
+  it('R12: one phone that failed, was not contacted or was skipped makes it completed-with-failures', () => {
+    for (const bad of [
+      'no-answer',
+      'unreachable',
+      'wrong-version',
+      'failed-download',
+      'not-contacted',
+      'skipped',
+    ] as const) {
+      expect(endOfCompletedRun(countOutcomes(2, ['updated', bad]))).toBe('completed-with-failures');
+    }
+  });
+
+  it('R12: no phone on the target is failed, never "completed 100 %"', () => {
+    const c = countOutcomes(4, ['no-answer', 'no-answer', 'unreachable', 'wrong-version']);
+    expect(endOfCompletedRun(c)).toBe('failed');
+    expect(c).toMatchObject({ updated: 0, failed: 4, pending: 0 });
+    expect(reasonOfRun('failed', c, '96.86.0.70')?.text).toBe('none of 4 phones reached 96.86.0.70');
+  });
+
+  it('R12: a phone without an outcome counts as pending, and a pending phone keeps a finished run from "completed"', () => {
+    const c = countOutcomes(3, ['updated']);
+    expect(c.pending).toBe(2);
+    expect(doneOf(c)).toBe(1);
+    expect(percentDone(c, 'running')).toBe(33);
+    expect(endOfCompletedRun(c)).toBe('completed-with-failures');
+  });
+
+  it('R12: counts split the outcomes exactly: every phone in one bucket', () => {
+    const all = [...PHONE_OUTCOMES];
+    const c = countOutcomes(all.length + 1, all);
+    expect(c.updated + c.alreadyCurrent + c.failed + c.notContacted + c.skipped + c.pending).toBe(c.total);
+    expect(c).toMatchObject({
+      updated: 1,
+      alreadyCurrent: 1,
+      failed: 4,
+      notContacted: 1,
+      skipped: 1,
+      pending: 1,
+    });
+    expect(all.filter(isSettled)).toEqual(['updated', 'already-current']);
+  });
+
+  it('R12: percent is 100 only for an empty rollout that ended, never for an empty running one', () => {
+    expect(percentDone(countOutcomes(0, []), 'running')).toBe(0);
+    expect(percentDone(countOutcomes(0, []), 'completed')).toBe(100);
+    expect(isFinal('running')).toBe(false);
+    expect(isFinal('refused')).toBe(true);
+  });
+
+  it('R12: the summary line carries the word, the counts and the reason', () => {
+    const c = countOutcomes(2, ['updated', 'not-contacted']);
+    expect(describeCounts(c)).toBe('1 updated · 0 failed · 1 not contacted of 2 phones');
+    expect(
+      summaryLine(
+        { model: 'T54W', targetVersion: '96.86.0.70', pbxId: 'acme' },
+        'completed-with-failures',
+        c,
+        reasonOfRun('completed-with-failures', c, '96.86.0.70'),
+      ),
+    ).toBe(
+      'T54W → 96.86.0.70 on acme: completed-with-failures · 1 updated · 0 failed · 1 not contacted of 2 phones · 1 of 2 phones did not reach 96.86.0.70',
+    );
+  });
+});
+
+describe('reasons: a code with parameters beside its English text', () => {
+  it('fills every placeholder and leaves a missing one visible', () => {
+    expect(reason('auto-update-off', { model: 'T31' })).toEqual({
+      code: 'auto-update-off',
+      params: { model: 'T31' },
+      text: 'Auto-Update is off for T31',
+    });
+    expect(fillTemplate('a {x} b {y}', { x: 1 })).toBe('a 1 b {y}');
+  });
+
+  it('every template names only parameters in braces of word characters', () => {
+    for (const t of Object.values(REASON_TEMPLATES)) expect(t).not.toMatch(/\{[^}\w]*\}/);
+  });
+});
