@@ -125,7 +125,7 @@ export async function startFleet(spec: FleetSpec, options: FleetOptions = {}): P
   const byMac = new Map(phones.map((p) => [p.spec.mac, p]));
   transport.onRequest((_socket, rq, user) => {
     const phone = user ? byContact.get(user) : undefined;
-    return phone ? phone.onRequest(rq) : 404;
+    return phone ? phone.onRequest(rq) : { status: 404 };
   });
 
   let closed = false;

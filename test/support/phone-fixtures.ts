@@ -15,7 +15,7 @@ import { createLogger } from '../../lib/logger.ts';
 import { PbxLogs } from '../../lib/pbx-logs.ts';
 import { hashSecret } from '../../lib/secrets.ts';
 import { blobPath } from '../../lib/store-paths.ts';
-import { type PhoneEdge, startPhoneEdge } from '../../phones/edge.ts';
+import { type PhoneEdge, type PhoneEdgeOptions, startPhoneEdge } from '../../phones/edge.ts';
 import { simulatedFirmwareImage } from '../../simulator/firmware-image.ts';
 
 export interface EdgeFixture {
@@ -26,12 +26,22 @@ export interface EdgeFixture {
   close(): Promise<void>;
 }
 
-export async function startEdgeFixture(db: Db, sipTimers = { t1Ms: 20, t2Ms: 160 }): Promise<EdgeFixture> {
+export async function startEdgeFixture(
+  db: Db,
+  sipTimers = { t1Ms: 20, t2Ms: 160 },
+  options: Pick<PhoneEdgeOptions, 'httpTimeouts' | 'authThrottle'> = {},
+): Promise<EdgeFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pfd-edge-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const logs = new PbxLogs(config.logDir);
   const deps: ActivityDeps = { config, db, logs, logger: createLogger('test-edge', 'silent') };
-  const edge = await startPhoneEdge(deps, { provisioningPort: 0, sipPort: 0, host: '127.0.0.1', sipTimers });
+  const edge = await startPhoneEdge(deps, {
+    provisioningPort: 0,
+    sipPort: 0,
+    host: '127.0.0.1',
+    sipTimers,
+    ...options,
+  });
   return {
     deps,
     edge,
