@@ -115,6 +115,7 @@ export async function startFleet(spec: FleetSpec, options: FleetOptions = {}): P
     expires: options.expires ?? 3_600,
     provisionAtBoot: options.provisionAtBoot ?? true,
     onError(phone, where, err) {
+      phone.lastError = `${where}: ${String(err)}`;
       logger?.debug({ mac: phone.spec.mac, where, err: String(err) }, 'simulated phone error');
     },
   };

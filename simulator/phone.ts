@@ -58,6 +58,8 @@ export class SimPhone {
   abortedDownloads = 0;
   flashes = 0;
   errors = 0;
+  /** What went wrong last (where and why), for stats and tests. */
+  lastError: string | null = null;
   readonly #applied = new Set<string>();
   /** The SIP line from the last provisioning (null before it, or when the files gave none). */
   line: SipLine | null = null;

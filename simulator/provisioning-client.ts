@@ -275,7 +275,7 @@ export async function downloadFirmware(
   let bytes = 0;
   for await (const chunk of res.body) {
     const buf = chunk as Buffer;
-    if (headBytes < 128) {
+    if (headBytes < 256) {
       headChunks.push(buf);
       headBytes += buf.length;
     }

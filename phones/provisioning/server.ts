@@ -259,7 +259,15 @@ async function resolveFile(
     if (!reading) return { reason: `not a file of a ${phone.vendor} phone` };
     return { convention: reading.convention, file: reading.file, phone, model: phone };
   }
-  const models = await deps.directory.models();
+  const cached = await deps.directory.models();
+  const keys = readings.flatMap((r) =>
+    r.file.kind === 'model' ? [{ convention: r.convention, key: r.file.key }] : [],
+  );
+  const knows = (list: PhoneModelRow[]) =>
+    keys.some(({ convention, key }) =>
+      list.some((mo) => mo.vendor === convention.vendor && convention.modelKey(mo.provisioningKey) === key),
+    );
+  const models = knows(cached) ? cached : await deps.directory.models({ fresh: true });
   for (const r of readings) {
     if (r.file.kind !== 'model') continue;
     const key = r.file.key;

@@ -184,7 +184,12 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
           .filter((r) => r.outcome === 'unreachable')
           .map((r) => r.detail)
           .sort(),
-      ).toEqual(['NOTIFY refused with 481', 'NOTIFY refused with 481', 'no SIP registration', 'no SIP registration']);
+      ).toEqual([
+        'NOTIFY refused with 481',
+        'NOTIFY refused with 481',
+        'no SIP registration',
+        'no SIP registration',
+      ]);
       expect(results.find((r) => r.outcome === 'failed-download')?.detail).toMatch(/aborted after \d+ bytes/);
       expect(results.find((r) => r.outcome === 'wrong-version')?.reportedVersion).toBe(
         failing.phones[0]!.version,
@@ -224,7 +229,8 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
       });
       const { results } = await result;
       expect(results.map((r) => r.outcome)).toEqual(['updated', 'updated', 'updated']);
-      for (const p of ata.phones) expect(ataFleet.byMac(p.mac)?.version).toBe(TARGETS['grandstream-ht802']!.version);
+      for (const p of ata.phones)
+        expect(ataFleet.byMac(p.mac)?.version).toBe(TARGETS['grandstream-ht802']!.version);
     } finally {
       await ataFleet.close();
     }

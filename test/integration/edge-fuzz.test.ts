@@ -89,7 +89,17 @@ describe('phone edge fuzzing (bounded)', () => {
         ),
       fc
         .tuple(
-          fc.constantFrom('Via', 'To', 'From', 'Call-ID', 'CSeq', 'Contact', 'Content-Length', 'Authorization', 'Expires'),
+          fc.constantFrom(
+            'Via',
+            'To',
+            'From',
+            'Call-ID',
+            'CSeq',
+            'Contact',
+            'Content-Length',
+            'Authorization',
+            'Expires',
+          ),
           fc.string({ unit: 'binary', maxLength: 80 }),
         )
         .map(([name, value]) =>
@@ -151,7 +161,22 @@ describe('phone edge fuzzing (bounded)', () => {
     const phone = fleet.phones[0]!;
     const auth = `Basic ${Buffer.from(`${pbx.provisioningUser}:${pbx.provisioningPassword}`).toString('base64')}`;
     const pathPart = fc.oneof(
-      fc.constantFrom('%00', '%0a', '%ZZ', '%', '..', '%2e%2e', '%5c', '//', '?', '#', '%E0%A4%A', 'firmware/', ';', '%c0%af'),
+      fc.constantFrom(
+        '%00',
+        '%0a',
+        '%ZZ',
+        '%',
+        '..',
+        '%2e%2e',
+        '%5c',
+        '//',
+        '?',
+        '#',
+        '%E0%A4%A',
+        'firmware/',
+        ';',
+        '%c0%af',
+      ),
       fc.string({ unit: 'binary-ascii', maxLength: 12 }).map((s) => encodeURIComponent(s)),
       fc.stringMatching(/^[a-z0-9.]{0,16}$/),
     );
@@ -166,7 +191,10 @@ describe('phone edge fuzzing (bounded)', () => {
         ),
         range: fc.oneof(fc.constant(''), fc.string({ unit: 'binary-ascii', maxLength: 30 })),
         host: fc.oneof(fc.constant('127.0.0.1'), fc.string({ unit: 'binary-ascii', maxLength: 30 })),
-        ua: fc.oneof(fc.constant(httpUserAgent(phone, phone.version)), fc.string({ unit: 'binary', maxLength: 80 })),
+        ua: fc.oneof(
+          fc.constant(httpUserAgent(phone, phone.version)),
+          fc.string({ unit: 'binary', maxLength: 80 }),
+        ),
       })
       .map((r) => {
         const headers = [

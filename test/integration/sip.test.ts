@@ -166,7 +166,9 @@ describe('SIP endpoint over real UDP', () => {
     const peer = await new Peer().open();
     try {
       const phone = fleet.phones[0]!;
-      const { ok } = await registerWithDigest(peer, phone, 'Yealink SIP-T54W 96.86.0.45', { contactPort: 5070 });
+      const { ok } = await registerWithDigest(peer, phone, 'Yealink SIP-T54W 96.86.0.45', {
+        contactPort: 5070,
+      });
       expect(ok.msg.status).toBe(200);
       const [row] = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.id, phone.id));
       expect(row?.sipContact).toBe(`sip:c${phone.extension}@127.0.0.1:5070`);
@@ -178,7 +180,9 @@ describe('SIP endpoint over real UDP', () => {
   it('RFC 3261 18.3: answers a REGISTER whose Content-Length exceeds the datagram with 400', async () => {
     const peer = await new Peer().open();
     try {
-      const text = sip.stringify(register(peer, fleet.phones[0]!)).replace(/Content-Length: 0/i, 'Content-Length: 40');
+      const text = sip
+        .stringify(register(peer, fleet.phones[0]!))
+        .replace(/Content-Length: 0/i, 'Content-Length: 40');
       expect(text).toContain('Content-Length: 40');
       peer.send(`${text}v=0\r\n`, fx.edge.sipPort);
       expect((await peer.next()).msg.status).toBe(400);

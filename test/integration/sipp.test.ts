@@ -48,7 +48,8 @@ function sipp(
   timeoutS = 20,
 ): { done: Promise<{ code: number | null; output: string }>; kill(): void } {
   const bin = sippPath();
-  if (!bin) throw new Error('sipp is missing: npm test installs Debian sip-tester (scripts/system-packages.ts)');
+  if (!bin)
+    throw new Error('sipp is missing: npm test installs Debian sip-tester (scripts/system-packages.ts)');
   const child = spawn(bin, [...args, '-nostdin', '-m', '1', '-timeout', `${timeoutS}s`, '-timeout_error'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,7 +61,9 @@ function sipp(
     output += String(d);
   });
   return {
-    done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, output: output.slice(-2000) }))),
+    done: new Promise((resolve) =>
+      child.on('exit', (code) => resolve({ code, output: output.slice(-2000) })),
+    ),
     kill: () => child.kill('SIGKILL'),
   };
 }
@@ -208,7 +211,11 @@ describe('SIPp as the phone', () => {
   it('SIPp with a password other than the file says is refused (the test can fail)', async () => {
     const phone = fleet.phones.find((p) => p.modelId === 'yealink-t54w')!;
     const creds = await credentialsFromFile(phone);
-    const { code } = await sippRegister({ ...creds, password: `${creds.password}x` }, await freeUdpPort(), 'x');
+    const { code } = await sippRegister(
+      { ...creds, password: `${creds.password}x` },
+      await freeUdpPort(),
+      'x',
+    );
     expect(code).not.toBe(0);
   });
 
@@ -218,14 +225,19 @@ describe('SIPp as the phone', () => {
     const [answering, silent] = fleet.phones.filter((p) => p.modelId === 'yealink-t54w').slice(1);
     const answeringCreds = await credentialsFromFile(answering!);
     const port = await freeUdpPort();
-    expect((await sippRegister(answeringCreds, port, sipUserAgent(answering!, answering!.version))).code).toBe(0);
+    expect(
+      (await sippRegister(answeringCreds, port, sipUserAgent(answering!, answering!.version))).code,
+    ).toBe(0);
     const silentCreds = await credentialsFromFile(silent!);
-    expect((await sippRegister(silentCreds, await freeUdpPort(), sipUserAgent(silent!, silent!.version))).code).toBe(
-      0,
-    );
+    expect(
+      (await sippRegister(silentCreds, await freeUdpPort(), sipUserAgent(silent!, silent!.version))).code,
+    ).toBe(0);
 
     // The phone now listens on its registered contact for the NOTIFY.
-    const uas = sipp(['-sf', join(SCENARIOS, 'answer-notify.xml'), '-i', '127.0.0.1', '-p', String(port)], 30);
+    const uas = sipp(
+      ['-sf', join(SCENARIOS, 'answer-notify.xml'), '-i', '127.0.0.1', '-p', String(port)],
+      30,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
     const block = env.run(createBlockUpdateActivities(fx.deps, fx.edge).updatePhoneBlock, {

@@ -44,6 +44,8 @@ export const NewAccountSchema = z
     sipPassword: z
       .string()
       .regex(/^[\x21-\x7e]{8,64}$/, 'a SIP password is 8–64 printable ASCII characters without spaces')
+      // Yealink files read %NULL% as "empty" (phones/provisioning/vendors/yealink.ts).
+      .refine((p) => p.toUpperCase() !== '%NULL%', 'a SIP password cannot be %NULL%')
       .optional()
       .openapi({
         description:
