@@ -97,6 +97,10 @@ describe('phone accounts (R4, R5, R13 c)', () => {
       expect(refused.status, bad).toBe(400);
       expect(refused.body.field).toBe('sipPassword');
     }
+    // The later tests count this PBX's accounts.
+    const gone = await h.call('DELETE', `/api/pbxes/${PBX}/accounts/${res.body.account.id}`, { token: token() });
+    expect(gone.status).toBe(200);
+    expect(JSON.stringify(gone.body)).not.toContain(password);
   });
 
   it('R13 (c): the first account of a type fires the trigger for that type only; the second does not', async () => {
