@@ -98,7 +98,9 @@ describe('phone accounts (R4, R5, R13 c)', () => {
       expect(refused.body.field).toBe('sipPassword');
     }
     // The later tests count this PBX's accounts.
-    const gone = await h.call('DELETE', `/api/pbxes/${PBX}/accounts/${res.body.account.id}`, { token: token() });
+    const gone = await h.call('DELETE', `/api/pbxes/${PBX}/accounts/${res.body.account.id}`, {
+      token: token(),
+    });
     expect(gone.status).toBe(200);
     expect(JSON.stringify(gone.body)).not.toContain(password);
   });
