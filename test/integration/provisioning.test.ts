@@ -173,6 +173,17 @@ describe('provisioning endpoints over real HTTP', () => {
         version: '2.65.0',
       });
 
+      // Issue 10 defect 4: the model-wide Snom firmware list, asked with the current Snom User-Agent (build date
+      // before the MAC), names the approved image: the MAC is learned from that User-Agent.
+      const snom = phoneOf('snom-d785');
+      const snomUa =
+        'Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) ' +
+        `${snom.mac.toUpperCase()} SXM:0 UXM:0 UXMC:0)`;
+      const snomList = await (await get('snomD785-firmware.xml', { 'user-agent': snomUa })).body.text();
+      expect(snomList).toContain(
+        `<firmware perm="RW">${fw('snom-d785', TARGETS['snom-d785']!.fileName)}</firmware>`,
+      );
+
       const yealink = phoneOf('yealink-t54w');
       const common = await get('y000000000096.cfg', {
         'user-agent': httpUserAgent(yealink, yealink.version),
