@@ -101,8 +101,14 @@ export const phoneAccounts = pgTable(
      */
     sipContact: text('sip_contact'),
     sipRegisteredUntil: ts('sip_registered_until'),
-    /** SIP digest credential as HA1 = MD5(extension:sipDomain:password) (lib/secrets.ts sipHa1); the password is not stored. */
+    /** SIP digest credential as HA1 = MD5(extension:sipDomain:password) (lib/secrets.ts sipHa1), what REGISTER is checked against. */
     sipHa1: text('sip_ha1'),
+    /**
+     * The SIP password itself, sealed with SECRETS_KEY (lib/secrets.ts sealSecret): provisioning files must carry
+     * it (the phone registers with it) and a phone's NOTIFY challenge may name a realm of its own. Never logged,
+     * never returned by the API after the account's creation.
+     */
+    sipPasswordSealed: text('sip_password_sealed'),
     /** Call-ID of the current registration; a REGISTER with a new Call-ID means the phone rebooted (RFC 3261 10.2). */
     sipCallId: text('sip_call_id'),
     lastBootAt: ts('last_boot_at'),

@@ -29,31 +29,50 @@ interface VendorParser {
   names(uaModel: string): { model: string; aliases: string[] };
   /** Group indexes of model, version and (optional) MAC. */
   groups: { model: number; version: number; mac?: number };
+  /** Where the MAC is a word of its own somewhere after the match (group 1), not at a fixed place. */
+  macAfter?: RegExp;
 }
+
+/** A MAC written as 12 hex digits or six colon/dash-separated pairs, standing alone. */
+const MAC = String.raw`(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{12}`;
 
 const PARSERS: VendorParser[] = [
   {
-    // HTTP `Yealink SIP-T31G 124.85.257.55 80:5e:c0:d5:7d:72`, SIP `Yealink SIP-T27G 69.86.0.15`,
-    // also `Yealink SIP VP59 91.86.0.15` and `Yealink CP920 78.86.0.15`.
+    // HTTP `Yealink SIP-T31G 124.85.257.55 80:5e:c0:d5:7d:72`, SIP `Yealink SIP-T27G 69.86.0.15`, also
+    // `Yealink SIP VP-T49G 51.80.0.10 …`, `Yealink CP860 …`, `yealink SIP-T28P …`, `Yealink-T46G 28.71.0.81 …`
+    // (wazo-provd-plugins wazo_yealink common.py examples; test/fixtures/user-agents/corpus.json).
     vendor: 'yealink',
     pattern: new RegExp(
-      String.raw`^Yealink\s+((?:SIP[- ])?[A-Za-z0-9-]+)\s+(${VERSION})(?:\s+((?:[0-9a-f]{2}:){5}[0-9a-f]{2}|[0-9a-f]{12}))?`,
+      String.raw`^Yealink[\s-]+((?:SIP[- ](?:VP-)?)?[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)?)\s+(${VERSION})(?:\s+(${MAC}))?(?=\s|$)`,
       'i',
     ),
     groups: { model: 1, version: 2, mac: 3 },
-    names(uaModel) {
-      const full = uaModel.replace(/^SIP[- ]/i, '').toUpperCase();
-      // A trailing G marks the gigabit variant of a model (T31G is a T31); T27G-like names stay as aliases.
-      const base = /^[A-Z]+\d+G$/.test(full) ? full.slice(0, -1) : full;
-      return { model: base, aliases: base === full ? [] : [full] };
-    },
+    names: yealinkNames,
   },
   {
-    // HTTP `Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)`
+    // DECT and video models that leave out the vendor: `W52P 25.30.0.2 00:15:65:44:b3:7c`, `VP530P 23.70.0.40 …`
+    // (wazo-provd-plugins wazo_yealink common.py).
+    vendor: 'yealink',
+    pattern: new RegExp(String.raw`^(VP530P?|W52P)\s+(${VERSION})\s+(${MAC})$`, 'i'),
+    groups: { model: 1, version: 2, mac: 3 },
+    names: yealinkNames,
+  },
+  {
+    // HTTP `Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)` and
+    // the current one with a build date: `… 2010.12-00001-gd311851f1 (Feb 25 2019 - 14:19:43) 00041396D9B4 SXM:0 …`
+    // (wazo-provd-plugins wazo_snom common.py; fusionpbx app/provision/index.php). The MAC is the first word of
+    // 12 hex digits after the version, wherever the build information ends.
     vendor: 'snom',
-    // The MAC is the 12-hex-digit word after the version (a build id may stand between them).
+    pattern: new RegExp(String.raw`\bsnom([A-Za-z0-9]+)-SIP\s+(${VERSION})(?=[\s;)]|$)`, 'i'),
+    groups: { model: 1, version: 2 },
+    macAfter: /(?:^|[\s(])([0-9A-Fa-f]{12})(?=[\s);]|$)/,
+    names: snomNames,
+  },
+  {
+    // Snom DECT bases: `Mozilla/4.0 (compatible; Snom M900 05.20.0001 000413b60680)` (wazo-provd-plugins Snom DECT).
+    vendor: 'snom',
     pattern: new RegExp(
-      String.raw`\bsnom([A-Za-z0-9]+)-SIP\s+(${VERSION})(?:(?:\s+[^\s)]+)*?\s+([0-9A-Fa-f]{12})(?=[\s)]|$))?`,
+      String.raw`\bSnom\s?(M\d{2,3})\s+(${VERSION})(?:\s+([0-9A-Fa-f]{12}))?(?=[\s);]|$)`,
       'i',
     ),
     groups: { model: 1, version: 2, mac: 3 },
@@ -67,27 +86,33 @@ const PARSERS: VendorParser[] = [
     names: snomNames,
   },
   {
-    // HTTP `Grandstream Model HW HT802V2 V1.0A SW 1.0.5.4 DevId ec74d763e419`
+    // HTTP `Grandstream Model HW HT802V2 V1.0A SW 1.0.5.4 DevId ec74d763e419`; the hardware revision may be missing
+    // (wazo-provd-plugins wazo_grandstream common_ata: `Model HW (\w+)(?:\s+V[^ ]+)? SW`).
     vendor: 'grandstream',
     pattern: new RegExp(
-      String.raw`^Grandstream\s+Model\s+HW\s+([A-Za-z0-9]+)\s+V\S+\s+SW\s+(${VERSION})(?:\s+DevId\s+([0-9A-Fa-f:]{12,17}))?`,
+      String.raw`^Grandstream\s+Model\s+HW\s+([A-Za-z0-9]+)(?:\s+V\S+)?\s+SW\s+(${VERSION})(?:\s+DevId\s+(${MAC}))?`,
       'i',
     ),
     groups: { model: 1, version: 2, mac: 3 },
     names: grandstreamNames,
   },
   {
-    // SIP `Grandstream HT802 1.0.29.8`
+    // SIP `Grandstream HT802 1.0.29.8`, ATAs also with their MAC after the version.
     vendor: 'grandstream',
-    pattern: new RegExp(String.raw`^Grandstream\s+([A-Za-z0-9]+)\s+(${VERSION})\b`, 'i'),
-    groups: { model: 1, version: 2 },
+    pattern: new RegExp(
+      String.raw`^Grandstream\s+([A-Za-z0-9]+)\s+(${VERSION})(?:\s+(${MAC}))?(?=\s|$)`,
+      'i',
+    ),
+    groups: { model: 1, version: 2, mac: 3 },
     names: grandstreamNames,
   },
   {
-    // `Gigaset N670 IP PRO/83.V2.43.0+build.5f0a106;7C2F80AABBCC` (HTTP adds `;Handset=20` from 2.26)
+    // `Gigaset N670 IP PRO/83.V2.43.0+build.5f0a106;7C2F80AABBCC` (HTTP adds `;Handset=20` from 2.26), the N610's
+    // `Gigaset N610 IP PRO/83.V2.64.0-160-g758db0bf;589EC67C2479;Handset=20` (Gigaset pro wiki "FAQ Nx70 - User
+    // agent"; wazo-provd-plugins wazo_gigaset). A published placeholder such as `7C2F80XXXXXX` is no MAC.
     vendor: 'gigaset',
     pattern: new RegExp(
-      String.raw`^Gigaset\s+([A-Za-z0-9][A-Za-z0-9 ]*?)\s*/\s*(?:\d+\.)?V(${VERSION})(?:[+][^;]*)?(?:;\s*([0-9A-Fa-f]{12}))?`,
+      String.raw`^"?Gigaset\s+([A-Za-z0-9][A-Za-z0-9 ]*?)\s*/\s*(?:\d+\.)?V(${VERSION})(?:[+-][^;]*)?(?:;\s*(?:([0-9A-Fa-f]{12})(?=;|"|$)|[^;]*))?`,
       'i',
     ),
     groups: { model: 1, version: 2, mac: 3 },
@@ -99,10 +124,26 @@ const PARSERS: VendorParser[] = [
   },
 ];
 
+/**
+ * `SIP-T31G`/`SIP-T31P` → T31, `SIP-T57W` → T57, `T53W` → T53, `SIP VP-T49G` → T49, `SIP-T58` → T58 (T58W),
+ * `SIP-T19P_E2` → T19P_E2: the letter after a model number marks a variant (gigabit, PoE, Wi-Fi) of one family; the
+ * full name stays an alias, so a catalog that lists T54W or T27G still matches.
+ */
+function yealinkNames(uaModel: string) {
+  const full = uaModel
+    .replace(/^SIP[- ]/i, '')
+    .replace(/^VP-/i, '')
+    .toUpperCase();
+  const base = /^[A-Z]+\d+[GPWS]$/.test(full) ? full.slice(0, -1) : full;
+  const aliases = new Set([full, `${base}W`]);
+  aliases.delete(base);
+  return { model: base, aliases: [...aliases] };
+}
+
 function snomNames(uaModel: string) {
   const full = uaModel.toUpperCase();
   // D715/D725 call themselves snom715/snom725.
-  const model = /^\d/.test(full) ? `D${full}` : full;
+  const model = full === '715' || full === '725' ? `D${full}` : full;
   return { model, aliases: model === full ? [] : [full] };
 }
 
@@ -121,7 +162,9 @@ export function parseUserAgent(userAgent: string | null | undefined): ParsedUser
     if (!m) continue;
     const uaModel = m[p.groups.model] as string;
     const { model, aliases } = p.names(uaModel);
-    const rawMac = p.groups.mac !== undefined ? m[p.groups.mac] : undefined;
+    const rawMac =
+      (p.groups.mac !== undefined ? m[p.groups.mac] : undefined) ??
+      (p.macAfter ? p.macAfter.exec(ua.slice(m.index + m[0].length))?.[1] : undefined);
     return {
       vendor: p.vendor,
       uaModel,

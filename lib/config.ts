@@ -12,6 +12,12 @@ const bool = z
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 
+/**
+ * The SECRETS_KEY `npm start` and the tests use when none is set. Anything stored with it is readable by whoever
+ * reads this file: set SECRETS_KEY (a long random string) wherever real phones are provisioned.
+ */
+export const DEV_SECRETS_KEY = 'dev-only-secrets-key: set SECRETS_KEY in production';
+
 const envSchema = z.object({
   DATA_DIR: z.string().default(join(repoRoot, '.data')),
   TOOLS_CACHE_DIR: z.string().optional(),
@@ -65,6 +71,8 @@ const envSchema = z.object({
   FIRMWARE_STORE_DIR: z.string().optional(),
   IMAGE_FIRMWARE_DIR: z.string().optional(),
   LOG_DIR: z.string().optional(),
+  /** Key that encrypts SIP passwords at rest (lib/secrets.ts sealSecret); the default is for development only. */
+  SECRETS_KEY: z.string().min(16, 'at least 16 characters').default(DEV_SECRETS_KEY),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -119,6 +127,8 @@ export interface Config {
   firmwareStoreDir: string;
   imageFirmwareDir: string;
   logDir: string;
+  /** SECRETS_KEY: encrypts SIP passwords at rest. */
+  secretsKey: string;
 }
 
 /** Reads the configuration from the environment; a bad value fails loudly, naming the variable. */
@@ -201,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     firmwareStoreDir: e.FIRMWARE_STORE_DIR ?? join(e.DATA_DIR, 'store'),
     imageFirmwareDir: e.IMAGE_FIRMWARE_DIR ?? join(e.DATA_DIR, 'image-firmware'),
     logDir: e.LOG_DIR ?? join(e.DATA_DIR, 'logs'),
+    secretsKey: e.SECRETS_KEY,
   };
 }
 

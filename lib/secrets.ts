@@ -1,4 +1,11 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
@@ -34,4 +41,33 @@ export function hashToken(token: string): string {
 /** SIP digest HA1 = MD5(user:realm:password) (RFC 2617), stored instead of the SIP password of a phone account. */
 export function sipHa1(user: string, realm: string, password: string): string {
   return createHash('md5').update(`${user}:${realm}:${password}`).digest('hex');
+}
+
+/** The AES-256 key behind SECRETS_KEY (any string of 16+ characters; SHA-256 spreads it over 32 bytes). */
+function aesKey(secretsKey: string): Buffer {
+  return createHash('sha256').update(`pfd-secrets-v1\0${secretsKey}`).digest();
+}
+
+/**
+ * Secrets the system must hand out again (a phone's SIP password goes into its provisioning file): AES-256-GCM
+ * with the SECRETS_KEY, stored as `v1.<iv>.<tag>.<ciphertext>` (base64url). A changed key or a tampered value
+ * does not open (openSecret throws), so a wrong password is never served.
+ */
+export function sealSecret(plain: string, secretsKey: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', aesKey(secretsKey), iv);
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return ['v1', iv, cipher.getAuthTag(), body]
+    .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+    .join('.');
+}
+
+export function openSecret(sealed: string, secretsKey: string): string {
+  const [version, iv, tag, body] = sealed.split('.');
+  if (version !== 'v1' || iv === undefined || tag === undefined || body === undefined) {
+    throw new Error('not a sealed secret');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', aesKey(secretsKey), Buffer.from(iv, 'base64url'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }

@@ -19,6 +19,10 @@ class TtlCache<T> {
     this.#ttlMs = ttlMs;
   }
 
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
+
   get(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.#entries.get(key);
@@ -58,7 +62,9 @@ export class EdgeDirectory {
     return this.#pbxByDomain.get(d, () => findEdgePbxBySipDomain(this.#db, d));
   }
 
-  models(): Promise<PhoneModelRow[]> {
+  /** The model catalog; `fresh` reloads it (a file no cached model uses may belong to a model added since). */
+  models(options: { fresh?: boolean } = {}): Promise<PhoneModelRow[]> {
+    if (options.fresh) this.#models.forget('all');
     return this.#models.get('all', () => listPhoneModels(this.#db));
   }
 }

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActivityDeps } from '../activities/deps.ts';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { EdgeDirectory } from './edge-directory.ts';
 import { ProvisioningCredentials } from './provisioning/basic-auth.ts';
 import { createProvisioningHandler } from './provisioning/server.ts';
@@ -24,6 +25,10 @@ export interface PhoneEdgeOptions {
   sipPublicHost?: string | undefined;
   /** RFC 3261 T1/T2 in ms (tests shorten them). */
   sipTimers?: { t1Ms?: number; t2Ms?: number } | undefined;
+  /** Provisioning HTTP: time to receive a request's headers, and the whole request (slow-loris bound). */
+  httpTimeouts?: { headersMs?: number; requestMs?: number } | undefined;
+  /** Credential failures per source address before it is throttled (provisioning and SIP share one count). */
+  authThrottle?: AuthThrottleOptions | undefined;
 }
 
 /** Emits `phone` with the account id whenever the edge records something about that phone. */
@@ -45,8 +50,12 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
   changes.setMaxListeners(0);
   const onPhoneChange = (id: number) => changes.emit('phone', id);
   const directory = new EdgeDirectory(deps.db);
+  const throttle = new AuthThrottle(options.authThrottle);
   const sip = await SipEndpoint.start({
     db: deps.db,
+    logs: deps.logs,
+    secretsKey: deps.config.secretsKey,
+    throttle,
     logger: deps.logger.child({ part: 'sip' }),
     directory,
     host: options.host,
@@ -62,6 +71,8 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     logger: deps.logger.child({ part: 'provisioning' }),
     directory,
     credentials: new ProvisioningCredentials(),
+    throttle,
+    secretsKey: deps.config.secretsKey,
     dirs: {
       firmwareStoreDir: deps.config.firmwareStoreDir,
       imageFirmwareDir: deps.config.imageFirmwareDir,
@@ -70,7 +81,18 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     publicUrl: options.provisioningPublicUrl,
     onPhoneChange,
   });
-  const server: Server = createServer({ keepAliveTimeout: 30_000 }, provisioning.listener);
+  const headersMs = options.httpTimeouts?.headersMs ?? 10_000;
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 30_000,
+      headersTimeout: headersMs,
+      // Receiving the request, not sending the response: a firmware download may take long, a request may not.
+      requestTimeout: options.httpTimeouts?.requestMs ?? 30_000,
+      connectionsCheckingInterval: Math.min(1_000, headersMs),
+      maxHeaderSize: 16 * 1024,
+    },
+    provisioning.listener,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

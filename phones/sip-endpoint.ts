@@ -4,8 +4,13 @@
  *    user part selects the phone account), records contact, User-Agent (R6 version) and expiry;
  *  - sends out-of-dialog NOTIFY (check-sync / resync) to a registered contact as an RFC 3261 17.1.2 non-INVITE
  *    client transaction: Timer E retransmits from T1 doubling up to T2, Timer F (64·T1) gives up.
- * Retransmitted requests get the same response again without being processed twice (17.2.2). Responses and the
- * stored contact honour the source address (RFC 3581 rport), so phones behind NAT can be reached.
+ * Retransmitted requests get the same response again without being processed twice (17.2.2). Responses go to the
+ * source address when the phone asked for rport (RFC 3581); the stored contact is the Contact the phone sent,
+ * unless its Via shows it behind NAT (rport, and a source other than the Via's sent-by), then the source address.
+ * A wrong digest gets a fresh challenge (RFC 3261 22.2: the client may retry); repeated failures from one address
+ * are throttled and journalled. A datagram whose Content-Length exceeds its body is answered 400 (18.3).
+ * A phone that challenges our NOTIFY is answered for the realm it names (Grandstream ATAs use their model), with
+ * the account's password opened from its sealed copy.
  * Messages are parsed and serialised by the `sip` package; transactions and the socket are ours.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,15 +18,31 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import sip, { type SipMessage, type SipVia } from 'sip';
 import type { Db } from '../db/client.ts';
-import { findPhoneByExtension, recordRegistration, recordUnregistration } from '../db/queries/phones.ts';
+import { appendJournal } from '../db/queries/journal.ts';
+import {
+  type EdgePbx,
+  findPhoneByExtension,
+  findSealedSipPassword,
+  recordRegistration,
+  recordUnregistration,
+} from '../db/queries/phones.ts';
 import { parseUserAgent, trustedVersion } from '../domain/user-agent.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { PbxLogs } from '../lib/pbx-logs.ts';
+import { openSecret, sipHa1 } from '../lib/secrets.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import type { EdgeDirectory } from './edge-directory.ts';
 import { authorizationFor, challengeFor, NonceIssuer, verifyDigest } from './sip-digest.ts';
 
 export interface SipEndpointOptions {
   db: Db;
   logger: Logger;
+  /** R14: throttled addresses go to the PBX's journal. */
+  logs?: PbxLogs | undefined;
+  /** SECRETS_KEY, to open an account's sealed password when a phone challenges a NOTIFY with its own realm. */
+  secretsKey?: string | undefined;
+  /** Credential failures per source address (the phone edge shares one with provisioning). */
+  throttle?: AuthThrottle | undefined;
   directory: EdgeDirectory;
   /** Address to bind, e.g. 0.0.0.0 or 127.0.0.1. */
   host: string;
@@ -46,7 +67,10 @@ export interface NotifyTarget {
   contact: string;
   /** The vendor's check-sync event, e.g. `check-sync;reboot=true` or `resync`. */
   event: string;
-  /** The account's HA1, to answer a phone that challenges the NOTIFY. */
+  /**
+   * The account's HA1 for the PBX's realm. Only a fallback: a phone that challenges is answered with credentials
+   * for the realm it names, computed from the account's sealed password (looked up by `phoneId`).
+   */
   ha1?: string | null | undefined;
 }
 
@@ -86,9 +110,14 @@ function hostPort(address: string, port: number): string {
 }
 
 export class SipEndpoint {
-  readonly #o: Required<Omit<SipEndpointOptions, 'publicHost' | 'onPhoneChange'>> & {
+  readonly #o: Required<
+    Omit<SipEndpointOptions, 'publicHost' | 'onPhoneChange' | 'logs' | 'secretsKey' | 'throttle'>
+  > & {
     publicHost: string;
     onPhoneChange: (id: number) => void;
+    logs: PbxLogs | undefined;
+    secretsKey: string | undefined;
+    throttle: AuthThrottle;
   };
   readonly #socket: Socket;
   readonly #nonces = new NonceIssuer();
@@ -102,7 +131,7 @@ export class SipEndpoint {
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
   #port = 0;
-  readonly stats = { registers: 0, notifies: 0, retransmissions: 0, timeouts: 0 };
+  readonly stats = { registers: 0, notifies: 0, retransmissions: 0, timeouts: 0, malformed: 0 };
 
   private constructor(options: SipEndpointOptions) {
     const wildcard = options.host === '0.0.0.0' || options.host === '::';
@@ -118,6 +147,9 @@ export class SipEndpoint {
       minExpires: options.minExpires ?? 30,
       maxExpires: options.maxExpires ?? 3_600,
       onPhoneChange: options.onPhoneChange ?? (() => {}),
+      logs: options.logs,
+      secretsKey: options.secretsKey,
+      throttle: options.throttle ?? new AuthThrottle(),
     };
     this.#socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
     this.#socket.on('message', (buf, rinfo) => this.#onMessage(buf, rinfo));
@@ -179,6 +211,16 @@ export class SipEndpoint {
 
   #onMessage(buf: Buffer, rinfo: RemoteInfo) {
     if (this.#closed) return;
+    try {
+      this.#dispatch(buf, rinfo);
+    } catch (err) {
+      // Whatever a datagram holds, it must not take the endpoint down.
+      this.stats.malformed++;
+      this.#o.logger.debug({ err, from: hostPort(rinfo.address, rinfo.port) }, 'dropped a SIP datagram');
+    }
+  }
+
+  #dispatch(buf: Buffer, rinfo: RemoteInfo) {
     let msg: SipMessage | undefined;
     try {
       msg = sip.parse(buf);
@@ -191,22 +233,28 @@ export class SipEndpoint {
       !h ||
       !Array.isArray(h.via) ||
       h.via.length === 0 ||
-      !h['call-id'] ||
+      typeof h['call-id'] !== 'string' ||
       !h.cseq ||
+      typeof h.cseq.method !== 'string' ||
       !h.from ||
-      !h.to
+      !h.to ||
+      typeof h.to.uri !== 'string' ||
+      !h.to.params
     ) {
+      this.stats.malformed++;
       this.#o.logger.debug(
         { from: hostPort(rinfo.address, rinfo.port) },
         'dropped an unparsable SIP datagram',
       );
       return;
     }
+    const truncated = bodyShorterThanContentLength(buf);
     if (msg.status) {
-      this.#onResponse(msg);
+      // RFC 3261 18.3: a response whose body is shorter than its Content-Length is discarded.
+      if (!truncated) this.#onResponse(msg);
       return;
     }
-    this.#onRequest(msg, rinfo);
+    this.#onRequest(msg, rinfo, truncated);
   }
 
   // ---- server side ------------------------------------------------------------------------------
@@ -217,7 +265,7 @@ export class SipEndpoint {
     return { address: rinfo.address, port: via.port ?? 5060 };
   }
 
-  #onRequest(rq: SipMessage, rinfo: RemoteInfo) {
+  #onRequest(rq: SipMessage, rinfo: RemoteInfo, truncated: boolean) {
     const via = rq.headers.via[0] as SipVia;
     const key = `${via.params.branch ?? ''}\0${rq.method}\0${rq.headers['call-id']}\0${rinfo.address}:${rinfo.port}`;
     const seen = this.#served.get(key);
@@ -233,8 +281,10 @@ export class SipEndpoint {
       entry.response = Buffer.from(sip.stringify(rs), 'binary');
       this.#send(entry.response, to);
     };
-    const handle =
-      rq.method === 'REGISTER'
+    const handle = truncated
+      ? // RFC 3261 18.3: a request whose body is shorter than its Content-Length gets 400.
+        Promise.resolve(this.#response(rq, rinfo, 400))
+      : rq.method === 'REGISTER'
         ? this.#register(rq, rinfo)
         : Promise.resolve(
             rq.method === 'OPTIONS'
@@ -242,9 +292,14 @@ export class SipEndpoint {
               : this.#response(rq, rinfo, 405, { allow: 'REGISTER, OPTIONS' }),
           );
     const done: Promise<void> = handle
-      .then(respond, (err: unknown) => {
+      .then(respond)
+      .catch((err: unknown) => {
         this.#o.logger.error({ err, method: rq.method }, 'SIP request failed');
-        respond(this.#response(rq, rinfo, 500));
+        try {
+          respond(this.#response(rq, rinfo, 500));
+        } catch {
+          // A request we cannot even answer 500 to stays unanswered.
+        }
       })
       .finally(() => this.#inFlight.delete(done));
     this.#inFlight.add(done);
@@ -269,6 +324,29 @@ export class SipEndpoint {
     return rs;
   }
 
+  /** Counts a failed digest from this address; the failure that starts its throttle is journalled (R14). */
+  async #authFailed(pbx: EdgePbx, rinfo: RemoteInfo, extension: string): Promise<void> {
+    const { throttledNow, failures } = this.#o.throttle.failed(rinfo.address);
+    this.#o.logger.warn(
+      { pbx: pbx.id, extension, source: rinfo.address },
+      'REGISTER with wrong SIP credentials',
+    );
+    if (!throttledNow) return;
+    this.#o.logger.warn(
+      { pbx: pbx.id, source: rinfo.address, failures },
+      'SIP digest failures: address throttled',
+    );
+    if (this.#o.logs) {
+      await appendJournal(this.#o.db, this.#o.logs, {
+        pbxId: pbx.id,
+        action: 'sip.auth-throttled',
+        why: 'system',
+        who: 'system',
+        details: { source: rinfo.address, failures, lastExtension: extension },
+      });
+    }
+  }
+
   async #register(rq: SipMessage, rinfo: RemoteInfo): Promise<SipMessage> {
     this.stats.registers++;
     const aor = sip.parseUri(rq.headers.to.uri);
@@ -278,31 +356,36 @@ export class SipEndpoint {
     const realm = pbx.sipDomain;
     const challenge = (stale: boolean) =>
       this.#response(rq, rinfo, 401, { 'www-authenticate': [challengeFor(realm, this.#nonces, stale)] });
+    const retryAfterMs = this.#o.throttle.retryAfterMs(rinfo.address);
+    if (retryAfterMs > 0) {
+      return this.#response(rq, rinfo, 403, { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) });
+    }
     if (!rq.headers.authorization?.length) return challenge(false);
     const phone = await findPhoneByExtension(this.#o.db, pbx.id, aor.user);
-    if (!phone?.sipHa1) {
-      this.#o.logger.warn({ pbx: pbx.id, extension: aor.user }, 'REGISTER for an unknown SIP account');
-      return this.#response(rq, rinfo, 403);
-    }
-    const verdict = verifyDigest({
-      method: 'REGISTER',
-      authorization: rq.headers.authorization,
-      realm,
-      username: aor.user,
-      ha1: phone.sipHa1,
-      nonces: this.#nonces,
-    });
+    // An unknown account is answered like a wrong password, so accounts cannot be enumerated.
+    const verdict = phone?.sipHa1
+      ? verifyDigest({
+          method: 'REGISTER',
+          authorization: rq.headers.authorization,
+          realm,
+          username: aor.user,
+          ha1: phone.sipHa1,
+          nonces: this.#nonces,
+        })
+      : 'wrong';
     if (verdict === 'missing') return challenge(false);
     if (verdict === 'stale') return challenge(true);
-    if (verdict === 'wrong') {
-      this.#o.logger.warn({ pbx: pbx.id, extension: aor.user }, 'REGISTER with wrong SIP credentials');
-      return this.#response(rq, rinfo, 403);
+    if (verdict === 'wrong' || !phone) {
+      await this.#authFailed(pbx, rinfo, aor.user);
+      // RFC 3261 22.2 / 22.4: a fresh challenge; the client decides whether to try again.
+      return challenge(false);
     }
+    this.#o.throttle.succeeded(rinfo.address);
 
     const contacts = rq.headers.contact;
     const headerExpires = Number.parseInt(String(rq.headers.expires ?? ''), 10);
     const now = new Date();
-    if (contacts === '*' || !contacts || contacts.length === 0) {
+    if (contacts === '*' || !Array.isArray(contacts) || contacts.length === 0) {
       if (contacts === '*') {
         await recordUnregistration(this.#o.db, phone.id, now);
         this.#o.onPhoneChange(phone.id);
@@ -310,7 +393,7 @@ export class SipEndpoint {
       return this.#response(rq, rinfo, 200);
     }
     const contact = contacts[0] as (typeof contacts)[number];
-    const paramExpires = Number.parseInt(String(contact.params.expires ?? ''), 10);
+    const paramExpires = Number.parseInt(String(contact.params?.expires ?? ''), 10);
     const asked = Number.isFinite(paramExpires)
       ? paramExpires
       : Number.isFinite(headerExpires)
@@ -325,9 +408,8 @@ export class SipEndpoint {
       return this.#response(rq, rinfo, 423, { 'min-expires': String(this.#o.minExpires) });
     }
     const expires = Math.min(asked, this.#o.maxExpires);
-    const contactUri = sip.parseUri(contact.uri);
-    const user = contactUri?.user ? `${contactUri.user}@` : '';
-    const stored = `sip:${user}${hostPort(rinfo.address, rinfo.port)}`;
+    const stored = storedContact(contact.uri, rq.headers.via[0] as SipVia, rinfo);
+    if (!stored) return this.#response(rq, rinfo, 400);
     const ua = typeof rq.headers['user-agent'] === 'string' ? rq.headers['user-agent'] : null;
     await recordRegistration(this.#o.db, phone.id, {
       contact: stored,
@@ -375,12 +457,16 @@ export class SipEndpoint {
       }
       const status = rs.status ?? 0;
       const challenge = (rs.headers['www-authenticate'] ?? rs.headers['proxy-authenticate'])?.[0];
-      if ((status === 401 || status === 407) && challenge && target.ha1 && !authorization) {
+      const ha1 =
+        (status === 401 || status === 407) && challenge && !authorization
+          ? await this.#ha1ForRealm(target, unquote(challenge.realm) ?? target.sipDomain)
+          : null;
+      if (challenge && ha1) {
         authorization = authorizationFor({
           method: 'NOTIFY',
           uri: target.contact,
           username: target.extension,
-          ha1: target.ha1,
+          ha1,
           challenge,
         });
         seq++;
@@ -389,6 +475,23 @@ export class SipEndpoint {
       const answered = status >= 200 && status < 300;
       return { answered, status, outcome: answered ? 'ok' : 'rejected', transmissions };
     }
+  }
+
+  /**
+   * HA1 of the account for the realm a phone's challenge names: from the sealed password, so any realm works
+   * (Grandstream ATAs challenge with their model as realm); the stored HA1 only fits the PBX's own realm.
+   */
+  async #ha1ForRealm(target: NotifyTarget, realm: string): Promise<string | null> {
+    const key = this.#o.secretsKey;
+    const sealed = key ? await findSealedSipPassword(this.#o.db, target.phoneId) : null;
+    if (sealed && key) {
+      try {
+        return sipHa1(target.extension, realm, openSecret(sealed, key));
+      } catch {
+        this.#o.logger.error({ phoneId: target.phoneId }, 'SIP password does not open with SECRETS_KEY');
+      }
+    }
+    return realm === target.sipDomain ? (target.ha1 ?? null) : null;
   }
 
   #notifyRequest(
@@ -476,4 +579,37 @@ export class SipEndpoint {
       scheduleE();
     });
   }
+}
+
+function unquote(v: string | undefined): string | undefined {
+  return v !== undefined && v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+}
+
+/** RFC 3261 18.3: whether the datagram's body is shorter than its Content-Length says. */
+export function bodyShorterThanContentLength(buf: Buffer): boolean {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const head = buf.subarray(0, end).toString('latin1');
+  const m = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*$/im.exec(head);
+  return m !== null && Number(m[1]) > buf.length - (end + 4);
+}
+
+/**
+ * The contact to reach a registered phone at: the Contact it sent, unless it is behind NAT, which its top Via
+ * shows (RFC 3581: it asked for rport and the datagram came from another address or port than the Via names);
+ * then the Contact's user part at the source address. Null for a Contact that is not a SIP URI.
+ */
+export function storedContact(
+  contactUri: string,
+  via: SipVia,
+  rinfo: { address: string; port: number },
+): string | null {
+  const uri = typeof contactUri === 'string' ? sip.parseUri(contactUri) : undefined;
+  if (!uri?.host || (uri.schema !== 'sip' && uri.schema !== 'sips')) return null;
+  const viaHost = String(via.host ?? '').replace(/^\[|\]$/g, '');
+  const natted =
+    'rport' in (via.params ?? {}) && (viaHost !== rinfo.address || (via.port ?? 5060) !== rinfo.port);
+  if (!natted) return contactUri;
+  const user = uri.user ? `${uri.user}@` : '';
+  return `sip:${user}${hostPort(rinfo.address, rinfo.port)}`;
 }

@@ -1,6 +1,7 @@
 /**
  * Debian packages the tests need beyond npm: Chromium for the web-page test (driven by playwright-core, no browser
- * download) and docker-compose to validate docker-compose.yml (there is no Docker engine to run it). On a new
+ * download), docker-compose to validate docker-compose.yml (there is no Docker engine to run it) and SIPp (package
+ * sip-tester), an independent SIP implementation the phone-edge tests register and answer NOTIFYs with. On a new
  * machine they are installed here when missing and we are root with apt-get; otherwise the step says what to install.
  */
 import { spawnSync } from 'node:child_process';
@@ -36,12 +37,23 @@ function aptInstall(pkg: string): void {
   if (r.status !== 0) throw new Error(`apt-get install ${pkg} failed`);
 }
 
-export function ensureSystemPackages(): { chromium: string; dockerCompose: string } {
+/** SIPp from Debian's sip-tester (SIPP_PATH overrides). */
+export function sippPath(): string | null {
+  const fromEnv = process.env.SIPP_PATH;
+  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  return has('sipp');
+}
+
+export function ensureSystemPackages(): { chromium: string; dockerCompose: string; sipp: string } {
   if (!chromiumPath()) aptInstall('chromium');
   if (!has('docker-compose')) aptInstall('docker-compose');
+  if (!sippPath()) aptInstall('sip-tester');
   const chromium = chromiumPath();
   const dockerCompose = has('docker-compose');
-  if (!chromium || !dockerCompose) throw new Error('chromium or docker-compose still missing after install');
-  process.stderr.write(`[system] chromium: ${chromium}, docker-compose: ${dockerCompose}\n`);
-  return { chromium, dockerCompose };
+  const sipp = sippPath();
+  if (!chromium || !dockerCompose || !sipp) {
+    throw new Error('chromium, docker-compose or sipp still missing after install');
+  }
+  process.stderr.write(`[system] chromium: ${chromium}, docker-compose: ${dockerCompose}, sipp: ${sipp}\n`);
+  return { chromium, dockerCompose, sipp };
 }

@@ -1,13 +1,14 @@
 /**
  * Sets up the phone accounts of a simulated fleet on a PBX in one call: MACs with the vendor's OUI, free
- * extensions, random SIP passwords stored as HA1. Tests, the demo and the benchmark use it.
+ * extensions, random SIP passwords stored as the admin API stores them (HA1 for REGISTER, sealed for the provisioning
+ * files). Tests and the benchmark use it.
  */
 import { and, eq, inArray, like, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { pbxes, phoneAccounts, phoneModels } from '../db/schema.ts';
 import { isVendor, type Vendor } from '../domain/vendors.ts';
-import { generateSecret } from '../lib/secrets.ts';
-import { sipHa1 } from '../phones/sip-digest.ts';
+import { loadConfig } from '../lib/config.ts';
+import { generateSecret, sealSecret, sipHa1 } from '../lib/secrets.ts';
 import { VENDOR_OUI } from './identity.ts';
 import type { FleetSpec, SimPhoneSpec } from './types.ts';
 
@@ -19,6 +20,8 @@ export interface CreateFleetOptions {
   initialVersion?: string | Record<string, string>;
   /** First extension; default: after the highest numeric extension of the PBX (or 1000). */
   extensionStart?: number;
+  /** SECRETS_KEY the phone edge opens SIP passwords with; default: the configured one. */
+  secretsKey?: string;
 }
 
 export interface SimulatedFleetAccounts {
@@ -98,6 +101,7 @@ export async function createSimulatedFleet(db: Db, o: CreateFleetOptions): Promi
       });
     }
   }
+  const secretsKey = o.secretsKey ?? loadConfig().secretsKey;
   const idByMac = new Map<string, number>();
   for (let i = 0; i < specs.length; i += 1_000) {
     const chunk = specs.slice(i, i + 1_000);
@@ -111,6 +115,7 @@ export async function createSimulatedFleet(db: Db, o: CreateFleetOptions): Promi
           extension: s.extension,
           displayName: `Sim ${s.model} ${s.extension}`,
           sipHa1: sipHa1(s.extension, pbx.sipDomain, s.sipPassword as string),
+          sipPasswordSealed: sealSecret(s.sipPassword as string, secretsKey),
         })),
       )
       .returning({ id: phoneAccounts.id, mac: phoneAccounts.mac });

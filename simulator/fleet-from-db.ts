@@ -50,7 +50,8 @@ export async function fleetFromDatabase(url: string, o: FleetFromDatabaseOptions
       const oldest = known.sort(compareVersions)[0];
       return oldest ? olderVersionThan(oldest) : '1.0.0.1';
     };
-    // Accounts without SIP credentials cannot register; the HA1 is all digest needs.
+    // The phones take their SIP line from their provisioning files; the HA1 serves phones simulated without
+    // provisioning at boot (benchmarks). An account without SIP credentials cannot register either way.
     const phones: SimPhoneSpec[] = rows.flatMap(({ a, m }) =>
       a.sipHa1 && isVendor(m.vendor)
         ? [

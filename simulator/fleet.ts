@@ -18,6 +18,8 @@ export interface FleetOptions {
   sockets?: number;
   /** Requested registration interval in seconds. */
   expires?: number;
+  /** Retry a failed REGISTER after this many ms (phones default to 30 s). */
+  registerRetryMs?: number;
   /** Boots spread over this many ms (default: 2 ms per phone, at most 60 s). */
   bootSpreadMs?: number;
   /** At most this many phones booting at once. */
@@ -113,8 +115,10 @@ export async function startFleet(spec: FleetSpec, options: FleetOptions = {}): P
     sip: spec.sip,
     flashMs: options.flashMs ?? 60_000,
     expires: options.expires ?? 3_600,
+    registerRetryMs: options.registerRetryMs ?? 30_000,
     provisionAtBoot: options.provisionAtBoot ?? true,
     onError(phone, where, err) {
+      phone.lastError = `${where}: ${String(err)}`;
       logger?.debug({ mac: phone.spec.mac, where, err: String(err) }, 'simulated phone error');
     },
   };
@@ -125,7 +129,7 @@ export async function startFleet(spec: FleetSpec, options: FleetOptions = {}): P
   const byMac = new Map(phones.map((p) => [p.spec.mac, p]));
   transport.onRequest((_socket, rq, user) => {
     const phone = user ? byContact.get(user) : undefined;
-    return phone ? phone.onRequest(rq) : 404;
+    return phone ? phone.onRequest(rq) : { status: 404 };
   });
 
   let closed = false;

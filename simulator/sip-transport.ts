@@ -8,12 +8,27 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import sip, { type SipMessage, type SipVia } from 'sip';
 
-/** Returns the status to answer with (the transport builds the response), or null to stay silent. */
+/** What to answer: a status and extra headers (the transport builds the response). */
+export interface Answer {
+  status: number;
+  headers?: Record<string, unknown>;
+}
+
+/** Returns the answer, or null to stay silent. */
 export type IncomingRequestHandler = (
   socketIndex: number,
   rq: SipMessage,
   contactUser: string | undefined,
-) => number | null;
+) => Answer | null;
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  481: 'Call/Transaction Does Not Exist',
+  489: 'Bad Event',
+};
 
 interface PendingRequest {
   finish(rs: SipMessage | null): void;
@@ -29,7 +44,7 @@ export class SimSipTransport {
   readonly #t1Ms: number;
   readonly #t2Ms: number;
   readonly #sweeper: NodeJS.Timeout;
-  #handler: IncomingRequestHandler = () => 481;
+  #handler: IncomingRequestHandler = () => ({ status: 481 });
   readonly stats = { sent: 0, received: 0, retransmissions: 0, timeouts: 0 };
 
   private constructor(host: string, count: number, timers: { t1Ms: number; t2Ms: number }) {
@@ -164,9 +179,10 @@ export class SimSipTransport {
     }
     if (msg.method === 'ACK') return;
     const user = msg.uri ? sip.parseUri(msg.uri)?.user : undefined;
-    const status = this.#handler(socketIndex, msg, user);
-    if (status === null) return;
-    const rs = sip.makeResponse(msg, status, status === 200 ? 'OK' : status === 489 ? 'Bad Event' : 'Error');
+    const answer = this.#handler(socketIndex, msg, user);
+    if (answer === null) return;
+    const rs = sip.makeResponse(msg, answer.status, REASONS[answer.status] ?? 'Error');
+    Object.assign(rs.headers, answer.headers ?? {});
     rs.headers.via = msg.headers.via.map((v, i) =>
       i === 0
         ? {

@@ -13,6 +13,8 @@ export interface NewPhoneAccount {
   displayName: string | null;
   active: boolean;
   sipHa1: string;
+  /** lib/secrets.ts sealSecret of the SIP password. */
+  sipPasswordSealed: string;
 }
 
 export type InsertAccountsResult =

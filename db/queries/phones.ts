@@ -2,13 +2,14 @@
  * Phone accounts as the phone edge (provisioning HTTP, SIP) and block updates see them: who a phone is, what it
  * last reported, and what the provisioning side saw of its firmware download.
  */
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { localFirmware, pbxes, phoneAccounts, phoneModels, typeSettings } from '../schema.ts';
 import type { DbOrTx } from './local-firmware.ts';
 
 export interface EdgePbx {
   id: string;
+  name: string;
   sipDomain: string;
   provisioningUser: string;
   provisioningSecretHash: string;
@@ -16,6 +17,7 @@ export interface EdgePbx {
 
 const edgePbxColumns = {
   id: pbxes.id,
+  name: pbxes.name,
   sipDomain: pbxes.sipDomain,
   provisioningUser: pbxes.provisioningUser,
   provisioningSecretHash: pbxes.provisioningSecretHash,
@@ -54,6 +56,8 @@ export interface EdgePhone {
   sipContact: string | null;
   sipRegisteredUntil: Date | null;
   sipHa1: string | null;
+  /** lib/secrets.ts sealSecret of the SIP password (null for accounts made before it was kept). */
+  sipPasswordSealed: string | null;
   sipCallId: string | null;
   lastBootAt: Date | null;
   lastProvisionedAt: Date | null;
@@ -84,6 +88,7 @@ const edgePhoneColumns = {
   sipContact: phoneAccounts.sipContact,
   sipRegisteredUntil: phoneAccounts.sipRegisteredUntil,
   sipHa1: phoneAccounts.sipHa1,
+  sipPasswordSealed: phoneAccounts.sipPasswordSealed,
   sipCallId: phoneAccounts.sipCallId,
   lastBootAt: phoneAccounts.lastBootAt,
   lastProvisionedAt: phoneAccounts.lastProvisionedAt,
@@ -124,6 +129,15 @@ export async function findPhoneByExtension(
     and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.extension, extension)),
   );
   return row;
+}
+
+/** The sealed SIP password of an account (lib/secrets.ts), for answering a phone's own digest challenge. */
+export async function findSealedSipPassword(db: Db, phoneId: number): Promise<string | null> {
+  const [row] = await db
+    .select({ sealed: phoneAccounts.sipPasswordSealed })
+    .from(phoneAccounts)
+    .where(eq(phoneAccounts.id, phoneId));
+  return row?.sealed ?? null;
 }
 
 export async function listPhonesByIds(db: Db, pbxId: string, ids: number[]): Promise<EdgePhone[]> {
@@ -287,19 +301,6 @@ export async function clearTypeApprovals(db: DbOrTx, pbxId: string, modelId: str
   return rows.length;
 }
 
-/**
- * The firmware version a phone is approved for right now, or null: an approval counts only until it expires.
- * Everything that offers firmware to a phone (provisioning files, firmware files) asks this.
- */
-export function approvedFirmwareVersion(
-  p: Pick<EdgePhone, 'firmwareTargetVersion' | 'firmwareTargetExpiresAt'>,
-  now: Date,
-): string | null {
-  if (!p.firmwareTargetVersion) return null;
-  if (p.firmwareTargetExpiresAt && p.firmwareTargetExpiresAt <= now) return null;
-  return p.firmwareTargetVersion;
-}
-
 export type LocalFirmwareRow = typeof localFirmware.$inferSelect;
 
 export async function findLocalFirmware(
@@ -321,16 +322,37 @@ export async function findLocalFirmware(
   return row;
 }
 
-/** The local firmware rows of a PBX with this file name (a PBX serves only files it references). */
-export async function listLocalFirmwareByFileName(
-  db: Db,
-  pbxId: string,
-  fileName: string,
-): Promise<LocalFirmwareRow[]> {
-  return db
-    .select()
-    .from(localFirmware)
-    .where(and(eq(localFirmware.pbxId, pbxId), eq(localFirmware.fileName, fileName)));
+/**
+ * R7/R11, the one answer to "is this phone approved for a firmware right now, and which": the local firmware of
+ * the phone's PBX and model at the version its account is approved for (`firmware_target_version`, set by a
+ * rollout block and cleared when the block ends or the phone reports the version). Provisioning files name a
+ * firmware, and the firmware path serves a file, only when this returns a row; any further condition of an
+ * approval (an expiry) belongs here.
+ */
+export async function findApprovedFirmware(db: Db, phoneId: number): Promise<LocalFirmwareRow | undefined> {
+  const [row] = await db
+    .select({ lf: localFirmware })
+    .from(phoneAccounts)
+    .innerJoin(
+      localFirmware,
+      and(
+        eq(localFirmware.pbxId, phoneAccounts.pbxId),
+        eq(localFirmware.modelId, phoneAccounts.modelId),
+        eq(localFirmware.version, phoneAccounts.firmwareTargetVersion),
+      ),
+    )
+    .where(
+      and(
+        eq(phoneAccounts.id, phoneId),
+        isNotNull(phoneAccounts.firmwareTargetVersion),
+        // An approval counts only until it expires (its block was killed and never withdrew it).
+        or(
+          isNull(phoneAccounts.firmwareTargetExpiresAt),
+          gt(phoneAccounts.firmwareTargetExpiresAt, sql`now()`),
+        ),
+      ),
+    );
+  return row?.lf;
 }
 
 /** R7: a missing settings row means Auto-Update on. */

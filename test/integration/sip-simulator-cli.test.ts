@@ -22,7 +22,7 @@ describe('simulator command against a running phone edge', () => {
     await t?.drop();
   });
 
-  it("R6: simulates a PBX's existing accounts from their stored SIP credentials and reports on SIGTERM", async () => {
+  it("R6: simulates a PBX's existing accounts, registering with the line their provisioning files give, and reports on SIGTERM", async () => {
     const pbx = await seedPbx(t.db, 'epsilon');
     await seedModels(t.db);
     await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'snom-d785': 3, 'gigaset-n670': 2 } });
@@ -74,7 +74,8 @@ describe('simulator command against a running phone edge', () => {
     expect(booted).toMatchObject({ phones: 5, registered: 5, errors: 0 });
     const rows = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, pbx.id));
     expect(rows.map((r) => r.userAgent?.split(/[ /]/)[0]).sort()).toEqual(
-      ['Gigaset', 'Gigaset', 'Mozilla', 'Mozilla', 'Mozilla'].sort(),
+      // Phones provision first and then register: the last User-Agent is the SIP one.
+      ['Gigaset', 'Gigaset', 'snomD785', 'snomD785', 'snomD785'].sort(),
     );
     expect(rows.every((r) => r.sipContact?.startsWith('sip:p') && r.lastProvisionedAt)).toBe(true);
     const stopped = new Promise<Record<string, unknown>>((resolve) => {

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import sip, { type SipMessage } from 'sip';
 import digest from 'sip/digest.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phoneAccounts } from '../../db/schema.ts';
+import { journal, phoneAccounts } from '../../db/schema.ts';
 import { checkSyncEventOf } from '../../phones/provisioning/vendors/index.ts';
 import { createSimulatedFleet, type SimulatedFleetAccounts } from '../../simulator/accounts.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -73,7 +73,15 @@ describe('SIP endpoint over real UDP', () => {
   function register(
     peer: Peer,
     phone: { extension: string },
-    o: { ua?: string; callId?: string; contactPort?: number; seq?: number; expires?: number } = {},
+    o: {
+      ua?: string;
+      callId?: string;
+      contactPort?: number;
+      seq?: number;
+      expires?: number;
+      /** The sent-by of the Via; another address than the socket's means the phone is behind NAT. */
+      via?: { host: string; port: number };
+    } = {},
   ): SipMessage {
     const aor = `sip:${phone.extension}@${domain}`;
     return {
@@ -85,8 +93,8 @@ describe('SIP endpoint over real UDP', () => {
           {
             version: '2.0',
             protocol: 'UDP',
-            host: '127.0.0.1',
-            port: peer.port,
+            host: o.via?.host ?? '127.0.0.1',
+            port: o.via?.port ?? peer.port,
             params: { branch: `z9hG4bK${randomBytes(6).toString('hex')}`, rport: null },
           },
         ],
@@ -95,7 +103,6 @@ describe('SIP endpoint over real UDP', () => {
         from: { uri: aor, params: { tag: 'ft1' } },
         'call-id': o.callId ?? `${randomBytes(6).toString('hex')}@test`,
         cseq: { seq: o.seq ?? 1, method: 'REGISTER' },
-        // A contact port other than the source port, as behind NAT: the source must win (rport).
         contact: [
           {
             uri: `sip:c${phone.extension}@127.0.0.1:${o.contactPort ?? 9}`,
@@ -112,12 +119,13 @@ describe('SIP endpoint over real UDP', () => {
     peer: Peer,
     phone: SimulatedFleetAccounts['phones'][number],
     ua?: string,
+    extra: Parameters<typeof register>[2] = {},
   ) {
     const callId = `${randomBytes(6).toString('hex')}@test`;
-    const first = register(peer, phone, { callId, ...(ua ? { ua } : {}) });
+    const first = register(peer, phone, { callId, ...(ua ? { ua } : {}), ...extra });
     peer.send(first, fx.edge.sipPort);
     const challenge = await peer.next((m) => m.headers['call-id'] === callId);
-    const second = register(peer, phone, { callId, seq: 2, ...(ua ? { ua } : {}) });
+    const second = register(peer, phone, { callId, seq: 2, ...(ua ? { ua } : {}), ...extra });
     digest.signRequest(null, second, challenge.msg, { user: phone.extension, password: phone.sipPassword! });
     peer.send(second, fx.edge.sipPort);
     return {
@@ -126,11 +134,14 @@ describe('SIP endpoint over real UDP', () => {
     };
   }
 
-  it('R6: challenges a REGISTER, accepts the digest answer, stores the source address and learns the version', async () => {
+  it('R6: challenges a REGISTER, accepts the digest answer, stores the source address behind NAT and learns the version', async () => {
     const peer = await new Peer().open();
     try {
       const phone = fleet.phones[0]!;
-      const { challenge, ok } = await registerWithDigest(peer, phone, 'Yealink SIP-T54W 96.86.0.45');
+      // Behind NAT: the Via names a private address, the datagram comes from elsewhere (RFC 3581).
+      const { challenge, ok } = await registerWithDigest(peer, phone, 'Yealink SIP-T54W 96.86.0.45', {
+        via: { host: '10.20.30.40', port: 5062 },
+      });
       expect(challenge.msg.status).toBe(401);
       expect(challenge.raw).toMatch(
         new RegExp(`WWW-Authenticate: Digest realm="${domain}",nonce="[^"]+",algorithm=MD5,qop="auth"`),
@@ -151,6 +162,35 @@ describe('SIP endpoint over real UDP', () => {
     }
   });
 
+  it('issue 10 defect 7: keeps the Contact the phone sent when it is not behind NAT', async () => {
+    const peer = await new Peer().open();
+    try {
+      const phone = fleet.phones[0]!;
+      const { ok } = await registerWithDigest(peer, phone, 'Yealink SIP-T54W 96.86.0.45', {
+        contactPort: 5070,
+      });
+      expect(ok.msg.status).toBe(200);
+      const [row] = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.id, phone.id));
+      expect(row?.sipContact).toBe(`sip:c${phone.extension}@127.0.0.1:5070`);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('RFC 3261 18.3: answers a REGISTER whose Content-Length exceeds the datagram with 400', async () => {
+    const peer = await new Peer().open();
+    try {
+      const text = sip
+        .stringify(register(peer, fleet.phones[0]!))
+        .replace(/Content-Length: 0/i, 'Content-Length: 40');
+      expect(text).toContain('Content-Length: 40');
+      peer.send(`${text}v=0\r\n`, fx.edge.sipPort);
+      expect((await peer.next()).msg.status).toBe(400);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('R6: does not take the version of a User-Agent that names another model', async () => {
     const peer = await new Peer().open();
     try {
@@ -164,7 +204,7 @@ describe('SIP endpoint over real UDP', () => {
     }
   });
 
-  it('refuses a wrong SIP password with 403 and an unknown domain with 404', async () => {
+  it('issue 10 defect 7: answers a wrong SIP password with a fresh challenge, an unknown domain with 404', async () => {
     const peer = await new Peer().open();
     try {
       const phone = fleet.phones[0]!;
@@ -174,7 +214,16 @@ describe('SIP endpoint over real UDP', () => {
       const again = register(peer, phone, { callId: rq.headers['call-id'], seq: 2 });
       digest.signRequest(null, again, challenge.msg, { user: phone.extension, password: 'wrong' });
       peer.send(again, fx.edge.sipPort);
-      expect((await peer.next()).msg.status).toBe(403);
+      const fresh = await peer.next();
+      expect(fresh.msg.status).toBe(401);
+      const nonceOf = (m: SipMessage) => m.headers['www-authenticate']?.[0]?.nonce;
+      expect(nonceOf(fresh.msg)).toBeTruthy();
+      expect(nonceOf(fresh.msg)).not.toBe(nonceOf(challenge.msg));
+      // The fresh challenge works for the right password.
+      const third = register(peer, phone, { callId: rq.headers['call-id'], seq: 3 });
+      digest.signRequest(null, third, fresh.msg, { user: phone.extension, password: phone.sipPassword! });
+      peer.send(third, fx.edge.sipPort);
+      expect((await peer.next()).msg.status).toBe(200);
 
       const elsewhere = register(peer, phone);
       elsewhere.headers.to = { uri: `sip:${phone.extension}@nowhere.test`, params: {} };
@@ -205,7 +254,7 @@ describe('SIP endpoint over real UDP', () => {
     const peer = await new Peer().open();
     try {
       const phone = fleet.phones[0]!;
-      await registerWithDigest(peer, phone);
+      await registerWithDigest(peer, phone, undefined, { contactPort: peer.port });
       const [row] = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.id, phone.id));
       const sent = fx.edge.sip.notify({
         phoneId: phone.id,
@@ -233,7 +282,7 @@ describe('SIP endpoint over real UDP', () => {
     }
   });
 
-  it('uses the resync event for Grandstream and answers a phone that challenges the NOTIFY', async () => {
+  it("issue 10 defect 6: uses resync for Grandstream and answers a NOTIFY challenge for the phone's own realm", async () => {
     const peer = await new Peer().open();
     try {
       const phone = fleet.phones.find((p) => p.vendor === 'grandstream')!;
@@ -249,17 +298,19 @@ describe('SIP endpoint over real UDP', () => {
       });
       const first = await peer.next((m) => m.method === 'NOTIFY');
       expect(first.raw).toMatch(/\r\nEvent: resync\r\n/);
+      // Grandstream ATAs challenge with their model as realm, not the PBX's domain.
       const nonce = 'phone-nonce-1';
       const challenge = sip.makeResponse(first.msg, 401, 'Unauthorized');
       challenge.headers['www-authenticate'] = [
-        { scheme: 'Digest', realm: `"${domain}"`, nonce: `"${nonce}"`, algorithm: 'MD5', qop: '"auth"' },
+        { scheme: 'Digest', realm: '"HT802"', nonce: `"${nonce}"`, algorithm: 'MD5', qop: '"auth"' },
       ];
       peer.send(challenge, fx.edge.sipPort);
       const second = await peer.next((m) => m.method === 'NOTIFY' && m.headers.cseq.seq === 2);
       const auth = second.msg.headers.authorization?.[0] as Record<string, string>;
       const unq = (v: string | undefined) => v?.replace(/^"|"$/g, '');
+      expect(unq(auth.realm)).toBe('HT802');
       const expected = digest.calculateDigest({
-        ha1: digest.calculateUserRealmPasswordHash(phone.extension, domain, phone.sipPassword!),
+        ha1: digest.calculateUserRealmPasswordHash(phone.extension, 'HT802', phone.sipPassword!),
         method: 'NOTIFY',
         nonce,
         uri: contact,
@@ -293,6 +344,72 @@ describe('SIP endpoint over real UDP', () => {
       const copies = copiesOf();
       expect(copies.length).toBeGreaterThanOrEqual(6);
       expect(new Set(copies.map((c) => c.raw)).size).toBe(1);
+    } finally {
+      peer.close();
+    }
+  });
+});
+
+describe('SIP digest failures are throttled per address', () => {
+  let t: TestDatabase;
+  let fx: EdgeFixture;
+  let fleet: SimulatedFleetAccounts;
+  let domain: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    fx = await startEdgeFixture(t.db, undefined, { authThrottle: { maxFailures: 3, windowMs: 60_000 } });
+    domain = (await seedPbx(t.db, 'kappa')).sipDomain;
+    await seedModels(t.db);
+    fleet = await createSimulatedFleet(t.db, { pbxId: 'kappa', models: { 'yealink-t54w': 1 } });
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await t?.drop();
+  });
+
+  it('R14 (issue 10 defect 7): after repeated wrong digests the address gets 403 and the journal says so once', async () => {
+    const peer = await new Peer().open();
+    try {
+      const phone = fleet.phones[0]!;
+      const aor = `sip:${phone.extension}@${domain}`;
+      const rq = (seq: number): SipMessage => ({
+        method: 'REGISTER',
+        uri: `sip:${domain}`,
+        version: '2.0',
+        headers: {
+          via: [
+            {
+              version: '2.0',
+              protocol: 'UDP',
+              host: '127.0.0.1',
+              port: peer.port,
+              params: { branch: `z9hG4bK${randomBytes(6).toString('hex')}`, rport: null },
+            },
+          ],
+          to: { uri: aor, params: {} },
+          from: { uri: aor, params: { tag: 'tt' } },
+          'call-id': 'throttle@test',
+          cseq: { seq, method: 'REGISTER' },
+          contact: [{ uri: `sip:t@127.0.0.1:${peer.port}`, params: {} }],
+        },
+        content: '',
+      });
+      peer.send(rq(1), fx.edge.sipPort);
+      let last = (await peer.next()).msg;
+      const statuses: number[] = [];
+      for (let seq = 2; seq <= 6; seq++) {
+        const attempt = rq(seq);
+        digest.signRequest(null, attempt, last, { user: phone.extension, password: `guess-${seq}` });
+        peer.send(attempt, fx.edge.sipPort);
+        const answer = (await peer.next()).msg;
+        statuses.push(answer.status!);
+        if (answer.status === 401) last = answer;
+      }
+      expect(statuses).toEqual([401, 401, 401, 403, 403]);
+      const rows = await t.db.select().from(journal).where(eq(journal.pbxId, 'kappa'));
+      expect(rows.map((r) => r.action)).toEqual(['sip.auth-throttled']);
+      expect(rows[0]?.details).toMatchObject({ source: '127.0.0.1', failures: 3 });
     } finally {
       peer.close();
     }

@@ -6,16 +6,19 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
 import type { ActivityDeps } from '../../activities/deps.ts';
 import type { Db } from '../../db/client.ts';
-import { blobs, localFirmware, pbxes, phoneModels } from '../../db/schema.ts';
+import { setFirmwareTargets } from '../../db/queries/phones.ts';
+import { insertRollout } from '../../db/queries/rollouts.ts';
+import { blobs, localFirmware, pbxes, phoneModels, rollouts } from '../../db/schema.ts';
 import { modelIdOf, type Vendor } from '../../domain/vendors.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { PbxLogs } from '../../lib/pbx-logs.ts';
 import { hashSecret } from '../../lib/secrets.ts';
 import { blobPath } from '../../lib/store-paths.ts';
-import { type PhoneEdge, startPhoneEdge } from '../../phones/edge.ts';
+import { type PhoneEdge, type PhoneEdgeOptions, startPhoneEdge } from '../../phones/edge.ts';
 import { simulatedFirmwareImage } from '../../simulator/firmware-image.ts';
 
 export interface EdgeFixture {
@@ -26,12 +29,22 @@ export interface EdgeFixture {
   close(): Promise<void>;
 }
 
-export async function startEdgeFixture(db: Db, sipTimers = { t1Ms: 20, t2Ms: 160 }): Promise<EdgeFixture> {
+export async function startEdgeFixture(
+  db: Db,
+  sipTimers = { t1Ms: 20, t2Ms: 160 },
+  options: Pick<PhoneEdgeOptions, 'httpTimeouts' | 'authThrottle'> = {},
+): Promise<EdgeFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pfd-edge-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const logs = new PbxLogs(config.logDir);
   const deps: ActivityDeps = { config, db, logs, logger: createLogger('test-edge', 'silent') };
-  const edge = await startPhoneEdge(deps, { provisioningPort: 0, sipPort: 0, host: '127.0.0.1', sipTimers });
+  const edge = await startPhoneEdge(deps, {
+    provisioningPort: 0,
+    sipPort: 0,
+    host: '127.0.0.1',
+    sipTimers,
+    ...options,
+  });
   return {
     deps,
     edge,
@@ -105,4 +118,43 @@ export async function seedFirmware(
     source: 'download',
   });
   return { sha256, size: image.length, image };
+}
+
+let testRollouts = 0;
+/**
+ * A running rollout row for block tests (blocks record their phones under one, as the rollout workflow's start
+ * opens it). R12 allows one running rollout per type: an earlier test's running rollout of the type ends first.
+ */
+export async function openTestRollout(
+  db: Db,
+  r: { pbxId: string; modelId: string; targetVersion: string; total?: number },
+): Promise<string> {
+  const id = `test-rollout-${process.pid}-${++testRollouts}`;
+  await db
+    .update(rollouts)
+    .set({ status: 'completed' })
+    .where(and(eq(rollouts.pbxId, r.pbxId), eq(rollouts.modelId, r.modelId), eq(rollouts.status, 'running')));
+  await insertRollout(db, {
+    id,
+    workflowId: `pbx/${r.pbxId}/rollout/${r.modelId}`,
+    pbxId: r.pbxId,
+    modelId: r.modelId,
+    targetVersion: r.targetVersion,
+    why: 'manual',
+    who: 'alice',
+    total: r.total ?? 50,
+    blocks: 1,
+    status: 'running',
+  });
+  return id;
+}
+
+/** The firmware approval a block gives, for tests of what provisioning offers (valid for ten minutes). */
+export function approve(db: Db, pbxId: string, phoneIds: number[], version: string) {
+  return setFirmwareTargets(db, pbxId, phoneIds, {
+    version,
+    at: new Date(),
+    rolloutId: null,
+    expiresAt: new Date(Date.now() + 600_000),
+  });
 }

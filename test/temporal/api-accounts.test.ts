@@ -1,8 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listJournal } from '../../db/queries/journal.ts';
 import { localFirmware, phoneAccounts } from '../../db/schema.ts';
-import { sipHa1 } from '../../lib/secrets.ts';
+import { openSecret, sipHa1 } from '../../lib/secrets.ts';
 import { type ApiHarness, createApiHarness } from '../support/api.ts';
 import { lifecycleStubBundle, stubReceived } from '../support/lifecycle-stub.ts';
 
@@ -54,6 +56,53 @@ describe('phone accounts (R4, R5, R13 c)', () => {
       .where(eq(phoneAccounts.id, res.body.account.id));
     expect(row!.sipHa1).toBe(sipHa1('201', 'branch.pbx.local', res.body.sipPassword));
     expect(JSON.stringify(row)).not.toContain(res.body.sipPassword);
+  });
+
+  it('issue 10 item 2: takes a given SIP password, keeps it sealed for provisioning, and returns it only once', async () => {
+    const password = 'Pa$$w0rd<&>"x';
+    const res = await h.call('POST', `/api/pbxes/${PBX}/accounts`, {
+      token: token(),
+      json: { mac: '805ec0aabb09', model: 'yealink-t54w', extension: '209', sipPassword: password },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.sipPassword).toBe(password);
+    const [row] = await h.database.db
+      .select()
+      .from(phoneAccounts)
+      .where(eq(phoneAccounts.id, res.body.account.id));
+    expect(row!.sipHa1).toBe(sipHa1('209', 'branch.pbx.local', password));
+    expect(row!.sipPasswordSealed).not.toContain(password);
+    expect(openSecret(row!.sipPasswordSealed!, h.config.secretsKey)).toBe(password);
+    // Never again: not by GET, not in the list, not in the journal or the PBX logs.
+    const again = await h.call('GET', `/api/pbxes/${PBX}/accounts/${res.body.account.id}`, {
+      token: token(),
+    });
+    const list = await h.call('GET', `/api/pbxes/${PBX}/accounts?limit=1000`, { token: token() });
+    expect(JSON.stringify(again.body)).not.toContain(password);
+    expect(JSON.stringify(list.body)).not.toContain(password);
+    expect(JSON.stringify(await listJournal(h.database.db, { pbxId: PBX, limit: 500 }))).not.toContain(
+      password,
+    );
+    const logged = readdirSync(h.logDir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => readFileSync(join(d.parentPath, d.name), 'utf8'))
+      .join('\n');
+    expect(logged).not.toContain(password);
+
+    for (const bad of ['short', 'with space inside', '%null%', 'é-not-ascii-x']) {
+      const refused = await h.call('POST', `/api/pbxes/${PBX}/accounts`, {
+        token: token(),
+        json: { mac: '805ec0aabb0a', model: 'yealink-t54w', extension: '210', sipPassword: bad },
+      });
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.field).toBe('sipPassword');
+    }
+    // The later tests count this PBX's accounts.
+    const gone = await h.call('DELETE', `/api/pbxes/${PBX}/accounts/${res.body.account.id}`, {
+      token: token(),
+    });
+    expect(gone.status).toBe(200);
+    expect(JSON.stringify(gone.body)).not.toContain(password);
   });
 
   it('R13 (c): the first account of a type fires the trigger for that type only; the second does not', async () => {

@@ -8,11 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncImageFirmware, writeDemoImageFirmware } from '../../activities/image-firmware.ts';
 import { listJournal } from '../../db/queries/journal.ts';
 import { phoneAccounts } from '../../db/schema.ts';
 import { repoRoot } from '../../lib/config.ts';
+import { DEMO_FLEET } from '../../scripts/demo.ts';
 import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import { fleetFromDatabase } from '../../simulator/fleet-from-db.ts';
+import { VENDOR_OUI } from '../../simulator/identity.ts';
 import { SIP_TIMERS, type System, startSystem } from '../support/system.ts';
 import { until } from '../support/until.ts';
 
@@ -181,5 +184,103 @@ describe('end to end: API → workflows → firmware server → phones', () => {
         'rollout.completed',
       ]),
     );
+  });
+});
+
+describe("end to end: the demo's phone types, Grandstream HT802 included, all reach their newest version", () => {
+  const DEMO = 'e2e-demo';
+  const D = `/api/pbxes/${DEMO}`;
+  let demoFleet: Fleet | undefined;
+  afterAll(async () => {
+    await demoFleet?.close();
+  });
+
+  it('Update now takes every demo type to its newest version, the simulator playing the documented phones', async () => {
+    // The image-managed Snom M900 (R2) comes with the PBX image, as `npm start` writes it.
+    await writeDemoImageFirmware(system.deps.config.imageFirmwareDir);
+    await syncImageFirmware(system.deps);
+    const reg = await system.call('POST', '/api/pbxes', {
+      id: DEMO,
+      name: 'Demo types',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(reg.status).toBe(201);
+    expect((await system.call('PATCH', `${D}/settings`, { autoDownloadInstall: false })).status).toBe(200);
+    let serial = 1;
+    let extension = 500;
+    const accounts = DEMO_FLEET.flatMap(({ model, vendor }) =>
+      Array.from({ length: 2 }, () => ({
+        mac: `${VENDOR_OUI[vendor]}${(0xe20000 + serial++).toString(16)}`,
+        model,
+        extension: String(extension++),
+        displayName: `Desk <${extension}> & "co"\nline`,
+      })),
+    );
+    expect((await system.call('POST', `${D}/accounts/bulk`, { accounts })).status).toBe(201);
+    const spec = await fleetFromDatabase(system.database.url, {
+      pbxId: DEMO,
+      initialVersion: undefined,
+      endpoints: {
+        provisioningUrl: system.edge.provisioningUrlFor(DEMO),
+        provisioningPassword: reg.body.provisioning.password,
+        sipHost: '127.0.0.1',
+        sipPort: system.edge.sipPort,
+      },
+    });
+    demoFleet = await startFleet(spec, { flashMs: 300, bootSpreadMs: 300, sipTimers: SIP_TIMERS });
+    await demoFleet.booted;
+    expect(
+      demoFleet.phones.filter((p) => !p.registered).map((p) => `${p.spec.model}: ${p.lastError}`),
+    ).toEqual([]);
+    expect(demoFleet.stats()).toMatchObject({ registered: accounts.length, errors: 0 });
+    const types = () => system.call('GET', `${D}/overview`);
+    await until(
+      'every demo phone to report its version',
+      types,
+      (r) =>
+        r.body.types.length === DEMO_FLEET.length &&
+        r.body.types.every((t: { inUse: Array<{ version: string | null }> }) =>
+          t.inUse.every((u) => u.version !== null),
+        ),
+    );
+    expect((await system.call('POST', `${D}/check-now`, {})).status).toBe(200);
+    expect((await system.call('POST', `${D}/download-now`, {})).status).toBe(200);
+    const ready = await until('every demo type to hold a newer local firmware', types, (r) =>
+      r.body.types.every((t: { newestLocal: string | null }) => t.newestLocal !== null),
+    );
+    const newest = new Map<string, string>(
+      ready.body.types.map((t: { modelId: string; newestLocal: string }) => [t.modelId, t.newestLocal]),
+    );
+    const up = await system.call('POST', `${D}/update-now`, {});
+    expect(up.status).toBe(200);
+    expect(up.body.decisions.map((d: { status: string }) => d.status)).toEqual(
+      Array(DEMO_FLEET.length).fill('started'),
+    );
+    const done = await until(
+      'every demo rollout to finish',
+      () => system.call('GET', `${D}/rollout-progress`),
+      (r) =>
+        r.body.rollouts.length === DEMO_FLEET.length &&
+        r.body.rollouts.every((x: { status: string }) => x.status !== 'running'),
+    );
+    const rows = await system.database.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, DEMO));
+    const unfinished = done.body.rollouts.filter(
+      (r: { status: string; failed: number }) => r.status !== 'completed' || r.failed !== 0,
+    );
+    expect(
+      unfinished.map((r: { modelId: string }) => ({
+        rollout: r,
+        phones: demoFleet?.phones
+          .filter((p) => rows.find((row) => row.mac === p.spec.mac)?.modelId === r.modelId)
+          .map((p) => ({ state: p.state, version: p.version, error: p.lastError })),
+      })),
+    ).toEqual([]);
+    for (const r of done.body.rollouts)
+      expect(r).toMatchObject({ status: 'completed', failed: 0, percent: 100 });
+    expect(rows.filter((p) => p.installedVersion !== newest.get(p.modelId))).toEqual([]);
+    for (const p of demoFleet.phones) {
+      const row = rows.find((r) => r.mac === p.spec.mac)!;
+      expect(p.version).toBe(newest.get(row.modelId));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeNotifiedPhone } from '../../activities/update-block.ts';
+import { judgeNotifiedPhone, mayNotifyAgain, STALE_FETCH_MS } from '../../activities/update-block.ts';
 
 const since = new Date('2026-03-02T10:00:00Z');
 const at = (s: number) => new Date(since.getTime() + s * 1000);
@@ -59,5 +59,48 @@ describe('R12: judging a notified phone from what the edge saw', () => {
       firmwareFetchCompletedAt: at(8),
     };
     expect(judgeNotifiedPhone(p, since, target, true)?.outcome).toBe('no-answer');
+  });
+});
+
+describe('R12: a retried block notifies again only phones an edge crash left behind', () => {
+  const now = new Date(since.getTime() + 60_000);
+  const fetch = {
+    firmwareFetchStartedAt: null,
+    firmwareFetchCompletedAt: null,
+    firmwareFetchAbortedAt: null,
+  };
+
+  it('R12: never a phone that has its firmware (it is flashing or booting)', () => {
+    expect(
+      mayNotifyAgain(
+        { ...fetch, firmwareFetchStartedAt: at(1), firmwareFetchCompletedAt: at(5) },
+        since,
+        now,
+      ),
+    ).toBe(false);
+  });
+
+  it('R12: a phone whose download never started, was aborted, or went silent is notified again', () => {
+    expect(mayNotifyAgain(fetch, since, now)).toBe(true);
+    expect(
+      mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1), firmwareFetchAbortedAt: at(3) }, since, now),
+    ).toBe(true);
+    expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1) }, since, now)).toBe(true);
+  });
+
+  it('R12: a download still young may be running on another edge: left alone', () => {
+    const young = new Date(now.getTime() - STALE_FETCH_MS + 1000);
+    expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: young }, since, now)).toBe(false);
+  });
+
+  it('R12: a download from before this block does not count', () => {
+    const before = new Date(since.getTime() - 1000);
+    expect(
+      mayNotifyAgain(
+        { ...fetch, firmwareFetchStartedAt: before, firmwareFetchCompletedAt: before },
+        since,
+        now,
+      ),
+    ).toBe(true);
   });
 });

@@ -17,7 +17,8 @@ const CASES = [
     name: 'Yealink HTTP T54W',
     ua: 'Yealink SIP-T54W 96.86.0.70 80:5e:c0:aa:bb:cc',
     vendor: 'yealink',
-    model: 'T54W',
+    // The family without its Wi-Fi letter; the catalog's T54W matches as an alias.
+    model: 'T54',
     version: '96.86.0.70',
     mac: '805ec0aabbcc',
     catalog: 'T54W',
@@ -141,12 +142,18 @@ describe('R6: version learning from User-Agents', () => {
     expect(parseUserAgent(ua)).toBeNull();
   });
 
-  it('R6: does not trust a version reported for another model or vendor', () => {
+  it('R6: takes a model variant for its catalog family (T53W is a T53, T31P a T31, T57W a T57), not another model', () => {
     const t53w = parseUserAgent('Yealink SIP-T53W 95.86.0.45 80:5e:c0:00:00:01');
-    expect(trustedVersion(t53w, { vendor: 'yealink', model: 'T53' })).toBeNull();
+    expect(trustedVersion(t53w, { vendor: 'yealink', model: 'T53' })).toBe('95.86.0.45');
     expect(trustedVersion(t53w, { vendor: 'yealink', model: 'T53W' })).toBe('95.86.0.45');
+    expect(trustedVersion(t53w, { vendor: 'yealink', model: 'T54W' })).toBeNull();
     expect(trustedVersion(t53w, { vendor: 'snom', model: 'T53W' })).toBeNull();
     expect(trustedVersion(null, { vendor: 'yealink', model: 'T53W' })).toBeNull();
+    const t57w = parseUserAgent('Yealink SIP-T57W 96.86.0.70');
+    expect(trustedVersion(t57w, { vendor: 'yealink', model: 'T57' })).toBe('96.86.0.70');
+    const t31p = parseUserAgent('Yealink SIP-T31P 124.86.0.75 24:9a:d8:00:00:01');
+    expect(trustedVersion(t31p, { vendor: 'yealink', model: 'T31' })).toBe('124.86.0.75');
+    expect(trustedVersion(t31p, { vendor: 'yealink', model: 'T33' })).toBeNull();
   });
 
   it('normalises MACs with and without separators', () => {

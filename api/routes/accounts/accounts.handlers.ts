@@ -11,7 +11,7 @@ import {
 } from '../../../db/queries/phone-accounts.ts';
 import { listPhoneModels, type PhoneModelRow } from '../../../db/queries/phone-models.ts';
 import { vendorLabel } from '../../../domain/overview.ts';
-import { generateSecret, sipHa1 } from '../../../lib/secrets.ts';
+import { generateSecret, sealSecret, sipHa1 } from '../../../lib/secrets.ts';
 import { pbxEventUpdate } from '../../../workflows/messages.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
@@ -131,7 +131,8 @@ async function createAccounts(deps: ApiDeps, pbx: PbxRow, input: NewAccount[], w
     }
     seenMacs.set(a.mac, i);
     seenExtensions.set(a.extension, i);
-    const password = generateSecret(18);
+    // Never logged: it goes into the phone's provisioning file (sealed at rest) and, once, into this response.
+    const password = a.sipPassword ?? generateSecret(18);
     passwords.push(password);
     return {
       modelId: model.id,
@@ -140,6 +141,7 @@ async function createAccounts(deps: ApiDeps, pbx: PbxRow, input: NewAccount[], w
       displayName: a.displayName ?? null,
       active: a.active ?? true,
       sipHa1: sipHa1(a.extension, pbx.sipDomain, password),
+      sipPasswordSealed: sealSecret(password, deps.config.secretsKey),
     };
   });
 

@@ -41,6 +41,16 @@ export const NewAccountSchema = z
       .regex(/^[0-9A-Za-z_.+-]{1,32}$/, 'an extension is 1–32 letters, digits or _ . + -')
       .openapi({ example: '201' }),
     displayName: z.string().trim().min(1).max(100).optional().openapi({ example: 'Reception' }),
+    sipPassword: z
+      .string()
+      .regex(/^[\x21-\x7e]{8,64}$/, 'a SIP password is 8–64 printable ASCII characters without spaces')
+      // Yealink files read %NULL% as "empty" (phones/provisioning/vendors/yealink.ts).
+      .refine((p) => p.toUpperCase() !== '%NULL%', 'a SIP password cannot be %NULL%')
+      .optional()
+      .openapi({
+        description:
+          "The account's SIP password; generated when absent. Returned once, in the creation response, never again",
+      }),
     active: z
       .boolean()
       .optional()
@@ -76,7 +86,10 @@ const TriggerSchema = z
 
 const CreatedSchema = z.object({
   account: AccountSchema,
-  sipPassword: z.string().openapi({ description: 'Shown once; only the digest HA1 is stored' }),
+  sipPassword: z.string().openapi({
+    description:
+      'Shown once; stored encrypted (SECRETS_KEY) for the provisioning files, never returned again',
+  }),
 });
 
 const AccountParams = PbxIdParams.extend({

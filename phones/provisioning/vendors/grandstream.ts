@@ -1,11 +1,17 @@
 /**
- * Grandstream HT8xx: the ATA fetches `cfg<mac>.xml` (`gs_provision`). P212 picks the upgrade transport
- * (1 HTTP, 2 HTTPS), P192 the firmware server path without scheme, P232/P233 a file prefix/postfix; the ATA
- * appends its own image name (e.g. `ht802fw.bin`). P238 = 2 skips the firmware check: the state without an
- * approved offer (R7/R11).
+ * Grandstream HT8xx: the ATA fetches `cfg<mac>`, `cfg<mac>.xml`, then `cfg.xml` (HT802 user manual "Configuration
+ * File Download"), a `gs_provision` document of P-values. Account 1 (wazo-provd-plugins wazo_grandstream
+ * common_ata HT802V2.tpl): P271 active, P47 SIP server, P48 outbound proxy, P35 user ID, P36 authenticate ID,
+ * P34 password, P3 display name. Firmware (HT802 / HT812-HT814 user guides): P212 upgrade via (1 HTTP, 2 HTTPS),
+ * P192 firmware server path without scheme, P232/P233 prefix/postfix, P238 0 "always check at boot" or
+ * 2 "always skip the firmware check". The ATA appends its own fixed image name to P192 (`ht802fw.bin`), so P192
+ * is this phone's own firmware path and the server hands that name the approved image (R7/R11); without an offer
+ * P192 is cleared and the check skipped.
  */
 import {
+  firmwareDirOf,
   hostAndPath,
+  lineLabel,
   type RenderContext,
   type RequestedFile,
   type VendorConvention,
@@ -17,14 +23,16 @@ function config(file: RequestedFile, ctx: RenderContext): string {
   const phone = ctx.phone;
   const mac = file.kind === 'phone' ? file.mac : '';
   const https = ctx.baseUrl.startsWith('https:');
+  const dir = firmwareDirOf(ctx);
+  const offered = ctx.firmware !== null && dir !== null;
   const p: Array<[string, string | number]> = [
     ['P212', https ? 2 : 1],
     ['P237', hostAndPath(ctx.baseUrl)],
-    ['P238', ctx.firmware ? 0 : 2],
+    ['P192', offered ? hostAndPath(dir) : ''],
+    ['P232', ''],
+    ['P233', ''],
+    ['P238', offered ? 0 : 2],
   ];
-  if (ctx.firmware) {
-    p.push(['P192', `${hostAndPath(ctx.baseUrl)}/firmware`], ['P232', ''], ['P233', '']);
-  }
   if (phone) {
     p.push(
       ['P271', 1],
@@ -32,7 +40,8 @@ function config(file: RequestedFile, ctx: RenderContext): string {
       ['P48', `${ctx.sipServer.host}:${ctx.sipServer.port}`],
       ['P35', phone.extension],
       ['P36', phone.extension],
-      ['P3', phone.displayName ?? phone.extension],
+      ['P34', phone.sipPassword ?? ''],
+      ['P3', lineLabel(phone)],
     );
   }
   return [
@@ -57,5 +66,11 @@ export const grandstream: VendorConvention = {
   modelKey: (provisioningKey) => provisioningKey.toLowerCase(),
   render(file, ctx) {
     return { contentType: XML_TYPE, body: config(file, ctx) };
+  },
+  deviceImageNames(model) {
+    const m = model.toLowerCase();
+    // HT802 asks for `ht802fw.bin` (wazo-provd-plugins wazo_grandstream pkgs, PHONES.md); the HT81x family for
+    // `ht81xfw.bin` (issue 10; the per-model spelling `ht812fw.bin` is taken as well: unconfirmed which).
+    return /^ht81\d$/.test(m) ? ['ht81xfw.bin', `${m}fw.bin`] : [`${m}fw.bin`];
   },
 };

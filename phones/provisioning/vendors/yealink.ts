@@ -1,50 +1,65 @@
 /**
  * Yealink: the phone fetches the common file `y0000000000XX.cfg` (XX = the model family's code, the catalog's
- * provisioningKey, e.g. 096 for T54W) and then `<mac>.cfg`; `static.firmware.url` names the firmware to flash.
- * The firmware URL goes into the per-phone file only, so only phones of an approved rollout see it.
+ * provisioningKey, e.g. 096 for T54W) and then `<mac>.cfg` (PHONES.md; wazo-provd-plugins wazo_yealink v86).
+ * Files are `key = value` lines; `%NULL%` sets a key to empty. `static.firmware.url` names the image to flash: the
+ * per-phone file carries it only while a block approved the phone and otherwise clears it explicitly, as
+ * wazo-provd's templates do for every key they do not set, because a Yealink keeps a provisioned value until a
+ * file changes it (so a URL left over from an earlier offer would flash again at the next boot).
  */
 import {
+  cfgValue,
   firmwareUrl,
+  lineLabel,
   type RenderContext,
   type RequestedFile,
   TEXT_TYPE,
   type VendorConvention,
 } from './convention.ts';
 
+const CLEARED = '%NULL%';
+
+function lines(pairs: Array<[string, string | number]>, comment: string): string {
+  return ['#!version:1.0.0.1', `## ${cfgValue(comment)}`, ...pairs.map(([k, v]) => `${k} = ${v}`), ''].join(
+    '\n',
+  );
+}
+
 function commonFile(ctx: RenderContext): string {
-  return [
-    '#!version:1.0.0.1',
-    `## ${ctx.model.model}: common settings of PBX ${ctx.pbx.id}`,
-    `static.auto_provision.server.url = ${ctx.baseUrl}`,
-    'static.auto_provision.power_on = 1',
-    // 1: a check-sync NOTIFY re-provisions (and reboots when it says reboot=true).
-    'sip.notify_reboot_enable = 1',
-    `account.1.sip_server.1.address = ${ctx.sipServer.host}`,
-    `account.1.sip_server.1.port = ${ctx.sipServer.port}`,
-    '',
-  ].join('\n');
+  return lines(
+    [
+      ['static.auto_provision.server.url', cfgValue(ctx.baseUrl)],
+      ['static.auto_provision.power_on', 1],
+      // 1: a check-sync NOTIFY re-provisions (and reboots when it says reboot=true).
+      ['sip.notify_reboot_enable', 1],
+      ['account.1.sip_server.1.address', cfgValue(ctx.sipServer.host)],
+      ['account.1.sip_server.1.port', ctx.sipServer.port],
+      // Never a firmware from the common file: only a per-phone file of an approved phone names one.
+      ['static.firmware.url', CLEARED],
+    ],
+    `${ctx.model.model}: common settings of PBX ${ctx.pbx.name}`,
+  );
 }
 
 function phoneFile(ctx: RenderContext): string {
   const phone = ctx.phone;
-  const url = firmwareUrl(ctx);
-  const lines = ['#!version:1.0.0.1'];
+  const pairs: Array<[string, string | number]> = [];
   if (phone) {
-    lines.push(
-      'account.1.enable = 1',
-      `account.1.label = ${phone.displayName ?? phone.extension}`,
-      `account.1.display_name = ${phone.displayName ?? phone.extension}`,
-      `account.1.auth_name = ${phone.extension}`,
-      `account.1.user_name = ${phone.extension}`,
-      `account.1.sip_server.1.address = ${ctx.pbx.sipDomain}`,
-      `account.1.outbound_host = ${ctx.sipServer.host}`,
-      `account.1.outbound_port = ${ctx.sipServer.port}`,
-      'account.1.outbound_proxy_enable = 1',
+    const label = cfgValue(lineLabel(phone));
+    pairs.push(
+      ['account.1.enable', 1],
+      ['account.1.label', label],
+      ['account.1.display_name', label],
+      ['account.1.auth_name', cfgValue(phone.extension)],
+      ['account.1.user_name', cfgValue(phone.extension)],
+      ['account.1.password', phone.sipPassword === null ? CLEARED : cfgValue(phone.sipPassword)],
+      ['account.1.sip_server.1.address', cfgValue(ctx.pbx.sipDomain)],
+      ['account.1.outbound_host', cfgValue(ctx.sipServer.host)],
+      ['account.1.outbound_port', ctx.sipServer.port],
+      ['account.1.outbound_proxy_enable', 1],
     );
   }
-  if (url) lines.push(`static.firmware.url = ${url}`);
-  lines.push('');
-  return lines.join('\n');
+  pairs.push(['static.firmware.url', firmwareUrl(ctx) ?? CLEARED]);
+  return lines(pairs, `${phone ? phone.mac : ctx.model.model} on PBX ${ctx.pbx.name}`);
 }
 
 export const yealink: VendorConvention = {

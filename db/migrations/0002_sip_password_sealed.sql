@@ -1,0 +1,1 @@
+ALTER TABLE "phone_accounts" ADD COLUMN "sip_password_sealed" text;
