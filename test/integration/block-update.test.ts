@@ -16,12 +16,14 @@ import {
   listPhonesByIds,
   setFirmwareTargets,
 } from '../../db/queries/phones.ts';
+import { setAutoUpdate } from '../../db/queries/type-settings.ts';
 import { journal, phoneAccounts, rolloutResults, typeSettings } from '../../db/schema.ts';
 import { createSimulatedFleet, fleetSpecOf, type SimulatedFleetAccounts } from '../../simulator/accounts.ts';
 import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import type { Failure } from '../../simulator/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import {
+  approve,
   type EdgeFixture,
   openTestRollout,
   seedFirmware,
@@ -402,6 +404,15 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
     expect(await clearRolloutApprovals(t.db, pbx.id, rolloutId)).toBe(1);
     const [after] = await listPhonesByIds(t.db, pbx.id, [phone!]);
     expect(after?.firmwareTargetVersion).toBeNull();
+  });
+
+  it('R7: switching Auto-Update off withdraws every approval of the type at once, even one a killed block left', async () => {
+    const phones = idsOf('yealink-t54w').slice(0, 3);
+    await approve(t.db, pbx.id, phones, TARGETS['yealink-t54w']!.version);
+    expect(await findApprovedFirmware(t.db, phones[0]!)).toBeDefined();
+    await setAutoUpdate(t.db, pbx.id, 'yealink-t54w', false);
+    for (const id of phones) expect(await findApprovedFirmware(t.db, id)).toBeUndefined();
+    await setAutoUpdate(t.db, pbx.id, 'yealink-t54w', true);
   });
 
   it('R12: refuses an invalid block as non-retryable and changes nothing', async () => {
