@@ -46,13 +46,24 @@ export function describeIssues(
     if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
     return path.length > 0 ? path.join('.') : target === 'json' ? 'body' : target;
   };
-  const first = issues[0];
+  const first = issues[0] && innermost(issues[0]);
   const field = first ? fieldOf(first) : 'body';
   return {
     error: first ? `${field}: ${first.message}` : 'invalid request',
     field,
-    issues: issues.map((i) => ({ field: fieldOf(i), message: i.message })),
+    issues: issues.map(innermost).map((i) => ({ field: fieldOf(i), message: i.message })),
   };
+}
+
+/**
+ * A value that matches no branch of a union (`updateMoment`: a moment or null) is reported by the branch that got
+ * furthest, so the answer names `updateMoment.time`, not just `updateMoment`.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const candidates = issue.errors.flat().map(innermost);
+  const best = candidates.reduce((a, b) => (b.path.length > a.path.length ? b : a));
+  return best.path.length === 0 ? issue : { ...best, path: [...issue.path, ...best.path] };
 }
 
 /** The defaultHook of every route: validation failures become 400 naming the field. */
@@ -86,8 +97,41 @@ export const onApiError: ErrorHandler<AppEnv> = (err, c) => {
   return c.json({ error: 'internal error' }, 500);
 };
 
-export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404);
+/**
+ * A path no route has is 404; a path that exists with other methods is 405 with `Allow` (RFC 9110 15.5.6), and
+ * OPTIONS lists those methods. HEAD is answered wherever GET is.
+ */
+export function methodsOrNotFound(
+  routes: ReadonlyArray<{ method: string; path: string }>,
+): NotFoundHandler<AppEnv> {
+  const table = routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({
+      method: r.method,
+      path: new RegExp(
+        `^${r.path
+          .split('/')
+          .map((part) =>
+            part.startsWith(':')
+              ? '[^/]+'
+              : part === '*'
+                ? '.*'
+                : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          )
+          .join('/')}$`,
+      ),
+    }));
+  return (c) => {
+    const methods = new Set(table.filter((r) => r.path.test(c.req.path)).map((r) => r.method));
+    if (methods.size === 0) return c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404);
+    if (methods.has('GET')) methods.add('HEAD');
+    methods.add('OPTIONS');
+    const allow = [...methods].sort().join(', ');
+    c.header('Allow', allow);
+    if (c.req.method === 'OPTIONS') return c.body(null, 204);
+    return c.json({ error: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}` }, 405);
+  };
+}
 
 /** The constraint a Postgres unique violation hit (drizzle wraps the driver's error in `cause`), if it was one. */
 export function uniqueViolation(err: unknown): string | undefined {

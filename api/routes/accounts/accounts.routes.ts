@@ -1,46 +1,32 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { normalizeMac } from '../../../domain/mac.ts';
 import {
-  errorResponses,
-  IsoDate,
-  idText,
-  jsonBody,
-  jsonContent,
+  decimalCount,
+  decimalId,
+  ExtensionSchema,
+  freeText,
+  MacSchema,
   ModelIdSchema,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
+} from '../../../domain/ids.ts';
+import { errorResponses, IsoDate, jsonBody, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 const tags = ['Phone accounts'];
 
 /** The most accounts one bulk request may create. */
 export const BULK_LIMIT = 1000;
 
-const mac = z
-  .string()
-  .max(32)
-  .transform((text, ctx) => {
-    const normalized = normalizeMac(text);
-    if (normalized === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'not a MAC address (e.g. 80:5e:c0:aa:bb:cc or 805EC0AABBCC)' });
-      return z.NEVER;
-    }
-    return normalized;
-  })
-  .openapi({ type: 'string', example: '80:5e:c0:aa:bb:cc' });
+/** "Vendor Model" as /api/phone-models lists it, or a model id; the document lists the known ones (api/openapi.ts). */
+export const ModelNameSchema = freeText(100, 'yealink-t54w').meta({
+  id: 'PhoneModelName',
+  description:
+    'A model id (yealink-t54w) or vendor and model as /api/phone-models lists them ("Yealink T54W")',
+});
 
 export const NewAccountSchema = z
   .object({
-    mac,
-    model: z.string().trim().min(1).max(100).openapi({
-      description: 'A model id (yealink-t54w) or vendor and model ("Yealink T54W")',
-      example: 'yealink-t54w',
-    }),
-    extension: z
-      .string()
-      .regex(/^[0-9A-Za-z_.+-]{1,32}$/, 'an extension is 1–32 letters, digits or _ . + -')
-      .openapi({ example: '201' }),
-    displayName: z.string().trim().min(1).max(100).optional().openapi({ example: 'Reception' }),
+    mac: MacSchema,
+    model: ModelNameSchema,
+    extension: ExtensionSchema,
+    displayName: freeText(100, 'Reception').optional(),
     active: z
       .boolean()
       .optional()
@@ -80,7 +66,7 @@ const CreatedSchema = z.object({
 });
 
 const AccountParams = PbxIdParams.extend({
-  accountId: idText('accountId').openapi({ param: { name: 'accountId', in: 'path' }, example: 1 }),
+  accountId: decimalId('accountId'),
 });
 
 export const list = createRoute({
@@ -92,8 +78,8 @@ export const list = createRoute({
   request: {
     params: PbxIdParams,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(BULK_LIMIT).default(100),
-      afterId: idText('afterId').optional(),
+      limit: decimalCount('limit', 1, BULK_LIMIT, 100),
+      afterId: decimalId('afterId').optional(),
       modelId: ModelIdSchema.optional(),
     }),
   },

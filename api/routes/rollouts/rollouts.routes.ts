@@ -1,13 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  errorResponses,
-  IsoDate,
-  idText,
-  jsonContent,
-  ModelIdSchema,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
+import { decimalCount, decimalId, ModelIdSchema, RolloutIdSchema } from '../../../domain/ids.ts';
+import { errorResponses, IsoDate, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 const tags = ['Rollouts'];
 
@@ -74,7 +67,7 @@ export const list = createRoute({
     query: z.object({
       modelId: ModelIdSchema.optional(),
       status: z.enum(STATUSES).optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
+      limit: decimalCount('limit', 1, 200, 50),
     }),
   },
   responses: {
@@ -91,18 +84,11 @@ export const get = createRoute({
   summary: 'One rollout (by its id, the run id) with its per-phone results',
   request: {
     params: PbxIdParams.extend({
-      rolloutId: z
-        .string()
-        .min(1)
-        .max(300)
-        .openapi({
-          param: { name: 'rolloutId', in: 'path' },
-          example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41',
-        }),
+      rolloutId: RolloutIdSchema,
     }),
     query: z.object({
-      afterPhoneId: idText('afterPhoneId').optional(),
-      limit: z.coerce.number().int().min(1).max(5000).default(1000),
+      afterPhoneId: decimalId('afterPhoneId').optional(),
+      limit: decimalCount('limit', 1, 5000, 1000),
     }),
   },
   responses: {

@@ -1,12 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  errorResponses,
-  jsonBody,
-  jsonContent,
-  ModelIdSchema,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
+import { ModelIdSchema } from '../../../domain/ids.ts';
+import { errorResponses, jsonBody, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 const tags = ['Phone types'];
 
@@ -46,9 +40,7 @@ export const OverviewRowSchema = z
   })
   .openapi('OverviewRow');
 
-const TypeParams = PbxIdParams.extend({
-  modelId: ModelIdSchema.openapi({ param: { name: 'modelId', in: 'path' } }),
-});
+const TypeParams = PbxIdParams.extend({ modelId: ModelIdSchema });
 
 export const models = createRoute({
   method: 'get',
