@@ -5,8 +5,10 @@
  * wrong methods get 405 with `Allow`; the OpenAPI document says what the server enforces.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer } from '../../api/http-server.ts';
 import { type ApiHarness, type CallOptions, createApiHarness, snapshotState } from '../support/api.ts';
 import { lifecycleStubBundle } from '../support/lifecycle-stub.ts';
+import { sendIncompleteRequest } from '../support/slow-client.ts';
 
 let h: ApiHarness;
 let admin: string;
@@ -328,5 +330,36 @@ describe('issue 11: the OpenAPI document says what the server enforces', () => {
     expect(re.test('Zoë 😀')).toBe(true);
     for (const bad of ['A\nB', 'A\rB', 'A\u0000', 'A\u0085', ' '])
       expect(re.test(bad), JSON.stringify(bad)).toBe(false);
+  });
+});
+
+describe('issue 11: the API server does not wait forever for a request', () => {
+  it('a Content-Length beyond the body, and headers that never end, are answered 408 and disconnected', async () => {
+    const server = await startApiServer(h.app.fetch, {
+      host: '127.0.0.1',
+      port: 0,
+      headersTimeoutMs: 400,
+      requestTimeoutMs: 800,
+    });
+    try {
+      const body = await sendIncompleteRequest(
+        server.url,
+        `POST /api/pbxes HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${admin}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`,
+        10_000,
+      );
+      expect(body.statusLine).toMatch(/^HTTP\/1\.1 408/);
+      expect(body.closedAfterMs).toBeLessThan(5_000);
+      const head = await sendIncompleteRequest(
+        server.url,
+        'GET /api/pbxes HTTP/1.1\r\nHost: api\r\n',
+        10_000,
+      );
+      expect(head.statusLine).toMatch(/^HTTP\/1\.1 408/);
+      expect(head.closedAfterMs).toBeLessThan(5_000);
+      const ok = await fetch(`${server.url}/api/pbxes`, { headers: { authorization: `Bearer ${admin}` } });
+      expect(ok.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
