@@ -1,7 +1,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import { requireToken } from './auth.ts';
 import { type ApiDeps, createRouter } from './env.ts';
-import { methodsOrNotFound, onApiError } from './errors.ts';
+import { methodsAllowed, onApiError, onNotFound } from './errors.ts';
 import { checkHealth } from './health.ts';
 import { openApiDocument } from './openapi.ts';
 import { accountRoutes } from './routes/accounts/accounts.index.ts';
@@ -25,6 +25,7 @@ export function createApp(deps: ApiDeps) {
     await next();
   });
   app.onError(onApiError);
+  app.notFound(onNotFound);
 
   app.get('/health', async (c) => {
     const health = await checkHealth({
@@ -52,11 +53,15 @@ export function createApp(deps: ApiDeps) {
     }),
     requireToken,
   );
+  // After the token check: a wrong method on an admin path is the caller's business only once it may ask.
+  app.use(
+    '*',
+    methodsAllowed(() => app.routes),
+  );
   for (const routes of [pbxRoutes, accountRoutes, typeRoutes, actionRoutes, rolloutRoutes, journalRoutes]) {
     app.route('/', routes);
   }
   // R15: the "Firmwares" page and its script; no data in them, so no token needed to load them.
   app.route('/', createWebRoutes());
-  app.notFound(methodsOrNotFound(app.routes));
   return app;
 }

@@ -2,7 +2,7 @@
  * Every client mistake becomes a 4xx with `{ error, field? }` naming what was wrong; nothing is changed.
  * Only real faults (a bug, the database gone) become a 500, and they are logged.
  */
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
@@ -97,20 +97,24 @@ export const onApiError: ErrorHandler<AppEnv> = (err, c) => {
   return c.json({ error: 'internal error' }, 500);
 };
 
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404);
+
 /**
- * A path no route has is 404; a path that exists with other methods is 405 with `Allow` (RFC 9110 15.5.6), and
- * OPTIONS lists those methods. HEAD is answered wherever GET is.
+ * A path that exists with other methods is 405 with `Allow` (RFC 9110 15.5.6), and OPTIONS lists its methods.
+ * HEAD is answered wherever GET is. Where a literal segment and a parameter both match (`accounts/bulk`,
+ * `accounts/{accountId}`) the literal route is the resource, as in the router and the OpenAPI document.
  */
-export function methodsOrNotFound(
-  routes: ReadonlyArray<{ method: string; path: string }>,
-): NotFoundHandler<AppEnv> {
-  const table = routes
-    .filter((r) => r.method !== 'ALL')
-    .map((r) => ({
-      method: r.method,
-      path: new RegExp(
-        `^${r.path
-          .split('/')
+export function methodsAllowed(
+  routes: () => ReadonlyArray<{ method: string; path: string }>,
+): MiddlewareHandler<AppEnv> {
+  let table: Array<{ method: string; path: RegExp; literals: number }> | undefined;
+  const build = () =>
+    routes()
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => {
+        const parts = r.path.split('/');
+        const pattern = parts
           .map((part) =>
             part.startsWith(':')
               ? '[^/]+'
@@ -118,12 +122,19 @@ export function methodsOrNotFound(
                 ? '.*'
                 : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
           )
-          .join('/')}$`,
-      ),
-    }));
-  return (c) => {
-    const methods = new Set(table.filter((r) => r.path.test(c.req.path)).map((r) => r.method));
-    if (methods.size === 0) return c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404);
+          .join('/');
+        return {
+          method: r.method,
+          path: new RegExp(`^${pattern}$`),
+          literals: parts.filter((p) => p !== '*' && !p.startsWith(':')).length,
+        };
+      });
+  return async (c, next) => {
+    table ??= build();
+    const matching = table.filter((r) => r.path.test(c.req.path));
+    const literals = Math.max(...matching.map((r) => r.literals));
+    const methods = new Set(matching.filter((r) => r.literals === literals).map((r) => r.method));
+    if (methods.size === 0 || methods.has(c.req.method === 'HEAD' ? 'GET' : c.req.method)) return next();
     if (methods.has('GET')) methods.add('HEAD');
     methods.add('OPTIONS');
     const allow = [...methods].sort().join(', ');

@@ -44,6 +44,14 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
 
 export const security = [{ bearer: [] }];
 
+/**
+ * OpenAPI links: which operations can follow a response, with the ids taken from it. They document the API's
+ * workflow (register a PBX → its accounts → its buttons) and drive schemathesis' stateful phase through it.
+ */
+export function links(operationIds: string[], parameters: Record<string, string>) {
+  return Object.fromEntries(operationIds.map((operationId) => [operationId, { operationId, parameters }]));
+}
+
 export const PbxIdParams = z.object({ pbxId: PbxIdSchema });
 
 export const IsoDate = z.string().openapi({ format: 'date-time' });

@@ -36,8 +36,11 @@ export const TIME_OF_DAY_PATTERN = /^([01]\d|2[0-3]):[0-5]\d$/;
 export const DATE_TIME_PATTERN =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
-/** Characters free text never carries (see the module comment). */
-const FORBIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff\\ufffe\\uffff';
+/**
+ * Characters free text never carries (see the module comment). Lone surrogates are refused separately
+ * (`isWellFormed`): a surrogate range cannot be written in a pattern that every JSON Schema engine reads.
+ */
+const FORBIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ufffe\\uffff';
 /** What String.prototype.trim removes (written out: JS's and Python's `\s` differ, and both read this pattern). */
 const SPACE = '\\t\\u000b\\f \\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000\\ufeff';
 /** Free text: no forbidden character, at least one that is not a space. */
@@ -53,6 +56,7 @@ export function freeText(max: number, example: string) {
       FREE_TEXT_PATTERN,
       'text without control characters or line breaks, and not only spaces (issue 11: it goes into phone files)',
     )
+    .refine((s) => s.isWellFormed(), 'text without lone surrogates (not valid Unicode)')
     .refine((s) => codePoints(s) <= max, `at most ${max} characters`)
     .transform((s) => s.trim())
     .meta({ type: 'string', pattern: FREE_TEXT_PATTERN.source, maxLength: max, example });

@@ -17,6 +17,7 @@ import { pbxEventUpdate } from '../../../workflows/messages.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
 import { ApiError, notFound, uniqueViolation } from '../../errors.ts';
+import { requireKnownModelFilter } from '../../known-models.ts';
 import { askLifecycle } from '../../lifecycle-client.ts';
 import type * as routes from './accounts.routes.ts';
 import type { NewAccountSchema } from './accounts.routes.ts';
@@ -57,6 +58,7 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
   const { db } = c.var.deps;
   const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
   const q = c.req.valid('query');
+  await requireKnownModelFilter(c.var.deps, q.modelId);
   const [rows, models] = await Promise.all([
     listPhoneAccounts(db, pbx.id, { limit: q.limit, afterId: q.afterId, modelId: q.modelId }),
     listPhoneModels(db),

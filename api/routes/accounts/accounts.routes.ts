@@ -7,7 +7,15 @@ import {
   MacSchema,
   ModelIdSchema,
 } from '../../../domain/ids.ts';
-import { errorResponses, IsoDate, jsonBody, jsonContent, PbxIdParams, security } from '../../openapi.ts';
+import {
+  errorResponses,
+  IsoDate,
+  jsonBody,
+  jsonContent,
+  links,
+  PbxIdParams,
+  security,
+} from '../../openapi.ts';
 
 const tags = ['Phone accounts'];
 
@@ -72,6 +80,7 @@ const AccountParams = PbxIdParams.extend({
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/accounts',
+  operationId: 'listAccounts',
   tags,
   security,
   summary: 'Phone accounts of the PBX, by id, paged',
@@ -95,12 +104,19 @@ export const list = createRoute({
 export const create = createRoute({
   method: 'post',
   path: '/api/pbxes/{pbxId}/accounts',
+  operationId: 'createAccount',
   tags,
   security,
   summary: 'Create a phone account; the first of a type fires R13 (c)',
   request: { params: PbxIdParams, body: jsonBody(NewAccountSchema) },
   responses: {
-    201: jsonContent(CreatedSchema.extend({ triggers: z.array(TriggerSchema) }), 'Created'),
+    201: {
+      ...jsonContent(CreatedSchema.extend({ triggers: z.array(TriggerSchema) }), 'Created'),
+      links: links(['getAccount', 'deleteAccount'], {
+        pbxId: '$request.path.pbxId',
+        accountId: '$response.body#/account/id',
+      }),
+    },
     ...errorResponses(400, 401, 404, 409, 413, 415),
   },
 });
@@ -108,6 +124,7 @@ export const create = createRoute({
 export const bulkCreate = createRoute({
   method: 'post',
   path: '/api/pbxes/{pbxId}/accounts/bulk',
+  operationId: 'createAccounts',
   tags,
   security,
   summary: `Create up to ${BULK_LIMIT} phone accounts at once, all or none`,
@@ -127,6 +144,7 @@ export const bulkCreate = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/accounts/{accountId}',
+  operationId: 'getAccount',
   tags,
   security,
   summary: 'One phone account',
@@ -137,6 +155,7 @@ export const get = createRoute({
 export const remove = createRoute({
   method: 'delete',
   path: '/api/pbxes/{pbxId}/accounts/{accountId}',
+  operationId: 'deleteAccount',
   tags,
   security,
   summary:

@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import { appendJournal } from '../../../db/queries/journal.ts';
 import { setSoftwareVersion } from '../../../db/queries/pbxes.ts';
-import { getPhoneModels } from '../../../db/queries/phone-models.ts';
 import {
   checkNowUpdate,
   downloadNowUpdate,
@@ -13,6 +12,7 @@ import {
 import { pbxForCaller } from '../../auth.ts';
 import type { AppEnv, AppRouteHandler } from '../../env.ts';
 import { ApiError } from '../../errors.ts';
+import { requireKnownModels } from '../../known-models.ts';
 import { askLifecycle } from '../../lifecycle-client.ts';
 import type * as routes from './actions.routes.ts';
 
@@ -23,15 +23,7 @@ async function manualRequest(
 ): Promise<ManualRequest> {
   const request: ManualRequest = { who: c.var.principal.name };
   if (body.modelIds) {
-    const known = new Set((await getPhoneModels(c.var.deps.db, body.modelIds)).map((m) => m.id));
-    const i = body.modelIds.findIndex((m) => !known.has(m));
-    if (i >= 0) {
-      throw new ApiError(
-        400,
-        `modelIds.${i}: unknown phone model ${JSON.stringify(body.modelIds[i])}`,
-        `modelIds.${i}`,
-      );
-    }
+    await requireKnownModels(c.var.deps, body.modelIds, (i) => `modelIds.${i}`);
     request.modelIds = [...new Set(body.modelIds)];
   }
   return request;

@@ -11,10 +11,17 @@ import { errorResponses, jsonBody, jsonContent, PbxIdParams, security } from '..
 
 const tags = ['Buttons and PBX events'];
 
-function manualRoute<S extends z.ZodType>(path: string, summary: string, result: S, description: string) {
+function manualRoute<S extends z.ZodType>(
+  operationId: string,
+  path: string,
+  summary: string,
+  result: S,
+  description: string,
+) {
   return createRoute({
     method: 'post',
     path,
+    operationId,
     tags,
     security,
     summary,
@@ -27,18 +34,21 @@ function manualRoute<S extends z.ZodType>(path: string, summary: string, result:
 }
 
 export const checkNow = manualRoute(
+  'checkNow',
   '/api/pbxes/{pbxId}/check-now',
   'R9 "Check now": ask the firmware server at once',
   CheckNowResultSchema,
   'What the check found',
 );
 export const downloadNow = manualRoute(
+  'downloadNow',
   '/api/pbxes/{pbxId}/download-now',
   'R10 "Download now": download new firmware at once',
   DownloadNowResultSchema,
   'What was started, and why not for the rest',
 );
 export const updateNow = manualRoute(
+  'updateNow',
   '/api/pbxes/{pbxId}/update-now',
   'R11 "Update now": roll out to the phones at once (subject to R7)',
   UpdateNowResultSchema,
@@ -48,6 +58,7 @@ export const updateNow = manualRoute(
 export const pbxEvent = createRoute({
   method: 'post',
   path: '/api/pbxes/{pbxId}/events',
+  operationId: 'reportPbxEvent',
   tags,
   security,
   summary: 'Report a PBX event: upgraded (R13 a), backup restored (R13 b), restarted (R5 clean-up)',

@@ -23,6 +23,7 @@ export const JournalEntrySchema = z
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/journal',
+  operationId: 'listJournal',
   tags: ['Journal'],
   security,
   summary: 'R14: the journal of every state change, newest first, paged by id',

@@ -8,7 +8,15 @@ import {
   TimeZoneSchema,
   VersionSchema,
 } from '../../../domain/ids.ts';
-import { errorResponses, IsoDate, jsonBody, jsonContent, PbxIdParams, security } from '../../openapi.ts';
+import {
+  errorResponses,
+  IsoDate,
+  jsonBody,
+  jsonContent,
+  links,
+  PbxIdParams,
+  security,
+} from '../../openapi.ts';
 
 const tags = ['PBXes'];
 
@@ -78,6 +86,7 @@ export const SettingsChangeSchema = z
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes',
+  operationId: 'listPbxes',
   tags,
   security,
   summary: 'The PBXes this token may see (a PBX-scoped token: its own)',
@@ -90,12 +99,35 @@ export const list = createRoute({
 export const register = createRoute({
   method: 'post',
   path: '/api/pbxes',
+  operationId: 'registerPbx',
   tags,
   security,
   summary: 'Register a PBX: draws its weekly check moment (R9) and starts its lifecycle workflow',
   request: { body: jsonBody(RegisterPbxSchema) },
   responses: {
-    201: jsonContent(RegisteredPbxSchema, 'Registered; the provisioning password is shown only now'),
+    201: {
+      ...jsonContent(RegisteredPbxSchema, 'Registered; the provisioning password is shown only now'),
+      links: links(
+        [
+          'getPbx',
+          'changeSettings',
+          'getStatus',
+          'listAccounts',
+          'createAccount',
+          'createAccounts',
+          'getOverview',
+          'setAutoUpdate',
+          'checkNow',
+          'downloadNow',
+          'updateNow',
+          'reportPbxEvent',
+          'getRolloutProgress',
+          'listRollouts',
+          'listJournal',
+        ],
+        { pbxId: '$response.body#/pbx/id' },
+      ),
+    },
     ...errorResponses(400, 401, 403, 409, 413, 415),
   },
 });
@@ -103,6 +135,7 @@ export const register = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}',
+  operationId: 'getPbx',
   tags,
   security,
   summary: 'One PBX with its settings',
@@ -113,6 +146,7 @@ export const get = createRoute({
 export const changeSettings = createRoute({
   method: 'patch',
   path: '/api/pbxes/{pbxId}/settings',
+  operationId: 'changeSettings',
   tags,
   security,
   summary: 'Change the global switch (R8) and/or the weekly update moment (R11)',
@@ -126,6 +160,7 @@ export const changeSettings = createRoute({
 export const status = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/status',
+  operationId: 'getStatus',
   tags,
   security,
   summary: 'Live status of the PBX lifecycle workflow',

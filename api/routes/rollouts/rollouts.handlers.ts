@@ -9,6 +9,7 @@ import type { RolloutProgress } from '../../../workflows/messages.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
 import { notFound } from '../../errors.ts';
+import { requireKnownModelFilter } from '../../known-models.ts';
 import { lifecycleStatus, liveRolloutProgress, temporalUiUrl } from '../../lifecycle-client.ts';
 import type * as routes from './rollouts.routes.ts';
 
@@ -122,7 +123,9 @@ export const progress: AppRouteHandler<typeof routes.progress> = async (c) => {
 export const list: AppRouteHandler<typeof routes.list> = async (c) => {
   const deps = c.var.deps;
   const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
-  const rows = await listRollouts(deps.db, pbx.id, c.req.valid('query'));
+  const q = c.req.valid('query');
+  await requireKnownModelFilter(deps, q.modelId);
+  const rows = await listRollouts(deps.db, pbx.id, q);
   return c.json({ rollouts: await withLive(deps, rows) }, 200);
 };
 

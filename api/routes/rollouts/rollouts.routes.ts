@@ -46,6 +46,7 @@ const ResultSchema = z
 export const progress = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/rollout-progress',
+  operationId: 'getRolloutProgress',
   tags,
   security,
   summary: 'Per type: the running or most recent rollout, live while it runs',
@@ -59,6 +60,7 @@ export const progress = createRoute({
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/rollouts',
+  operationId: 'listRollouts',
   tags,
   security,
   summary: 'Rollout history, newest first',
@@ -79,6 +81,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/rollouts/{rolloutId}',
+  operationId: 'getRollout',
   tags,
   security,
   summary: 'One rollout (by its id, the run id) with its per-phone results',

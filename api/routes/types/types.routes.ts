@@ -45,6 +45,7 @@ const TypeParams = PbxIdParams.extend({ modelId: ModelIdSchema });
 export const models = createRoute({
   method: 'get',
   path: '/api/phone-models',
+  operationId: 'listPhoneModels',
   tags,
   security,
   summary: 'Phone models known to the deployment (catalog and image-managed)',
@@ -57,6 +58,7 @@ export const models = createRoute({
 export const overview = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/overview',
+  operationId: 'getOverview',
   tags,
   security,
   summary: 'R6: the firmware overview, one row per type with at least one account',
@@ -70,6 +72,7 @@ export const overview = createRoute({
 export const setAutoUpdate = createRoute({
   method: 'put',
   path: '/api/pbxes/{pbxId}/types/{modelId}/auto-update',
+  operationId: 'setAutoUpdate',
   tags,
   security,
   summary: 'R7: per-type Auto-Update; off means no phone of the type is updated, not even by Update now',
