@@ -20,7 +20,7 @@ import { lifecycleStubBundle } from '../support/lifecycle-stub.ts';
 
 const MIN_REQUESTS = 2_000;
 /** Examples per operation and phase; enough for ≥ 2,000 requests over the 21 operations in a few minutes. */
-const MAX_EXAMPLES = Number(process.env.SCHEMATHESIS_MAX_EXAMPLES ?? 60);
+const MAX_EXAMPLES = Number(process.env.SCHEMATHESIS_MAX_EXAMPLES ?? 30);
 const SEED = process.env.SCHEMATHESIS_SEED ?? '20261111';
 
 let h: ApiHarness;
