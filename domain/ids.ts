@@ -18,6 +18,9 @@ export { PBX_ID_PATTERN };
 export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,79}$/;
 /** A rollout is known by the run id of its workflow: a UUID as Temporal makes them. */
 export const ROLLOUT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A button's answer that came later (issue 11): `<update id>.<run id>`, two UUIDs. */
+export const ACTION_ID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Database ids in paths and queries: strictly decimal, no sign, no leading zero, no exponent, no hex. */
 export const DECIMAL_ID_PATTERN = /^[1-9][0-9]{0,15}$/;
 /** A MAC as admins type it: bare, colon- or dash-separated, or Cisco-dotted; any case. */
@@ -76,6 +79,11 @@ export const RolloutIdSchema = z
   .string()
   .regex(ROLLOUT_ID_PATTERN, 'a rollout id is the run id of its workflow (a UUID)')
   .meta({ example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41' });
+
+export const ActionIdSchema = z
+  .string()
+  .regex(ACTION_ID_PATTERN, 'an action id as a 202 answer gave it')
+  .meta({ example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41.0193e3f2-7c1d-7000-8000-000000000001' });
 
 /** A decimal id (path or query text) → number; documented as the integer it is. */
 export function decimalId(name: string) {
