@@ -69,32 +69,27 @@ export async function ensureLifecycles(
   return { pbxes: all.length };
 }
 
-/** Sends a button or PBX event to the workflow and waits for its answer. */
+/** An Update that starts the PBX's workflow if it is not running (a missing one is healed, not shown). */
+function startingIfNeeded(deps: TemporalDeps, pbx: PbxMoment) {
+  return new WithStartWorkflowOperation(LIFECYCLE_WORKFLOW_TYPE, {
+    ...startOptions(deps.config, pbx),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+}
+
+/** Sends a PBX event (or a button) to the workflow and waits for its answer, up to API_WORKFLOW_ANSWER_TIMEOUT_MS. */
 export async function askLifecycle<Ret, Arg>(
   deps: TemporalDeps,
   pbx: PbxMoment,
   update: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
 ): Promise<Ret> {
-  const timeoutMs = deps.config.api.workflowAnswerTimeoutMs;
-  const startWorkflowOperation = new WithStartWorkflowOperation(LIFECYCLE_WORKFLOW_TYPE, {
-    ...startOptions(deps.config, pbx),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  try {
-    return await deps.temporal.withAbortSignal(AbortSignal.timeout(timeoutMs), () =>
+  const startWorkflowOperation = startingIfNeeded(deps, pbx);
+  return asApiError(deps, pbx, () =>
+    deps.temporal.withAbortSignal(AbortSignal.timeout(deps.config.api.workflowAnswerTimeoutMs), () =>
       deps.temporal.workflow.executeUpdateWithStart(update, { args: [arg], startWorkflowOperation }),
-    );
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      // The workflow's validator or handler refused: the admin gets its reason.
-      throw new ApiError(409, err.cause?.message ?? err.message);
-    }
-    if (isAbort(err)) {
-      throw new ApiError(504, `the workflow of PBX ${pbx.id} did not answer within ${timeoutMs / 1000} s`);
-    }
-    throw new ApiError(503, `Temporal is not reachable: ${err instanceof Error ? err.message : String(err)}`);
-  }
+    ),
+  );
 }
 
 /** A button's answer: the workflow's result, or (not within `answerWaitMs`) where to fetch it later. */
@@ -112,10 +107,7 @@ export async function askLifecycleBriefly<Ret, Arg>(
   arg: Arg,
 ): Promise<BriefAnswer<Ret>> {
   const updateId = randomUUID();
-  const startWorkflowOperation = new WithStartWorkflowOperation(LIFECYCLE_WORKFLOW_TYPE, {
-    ...startOptions(deps.config, pbx),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
+  const startWorkflowOperation = startingIfNeeded(deps, pbx);
   const handle = await asApiError(deps, pbx, () =>
     deps.temporal.withAbortSignal(AbortSignal.timeout(deps.config.api.workflowAnswerTimeoutMs), () =>
       deps.temporal.workflow.startUpdateWithStart(update, {
