@@ -133,7 +133,8 @@ export const phoneAccounts = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [
-    unique('phone_accounts_pbx_mac').on(t.pbxId, t.mac),
+    // A phone belongs to one PBX in a deployment (issue 11): its MAC is unique across all PBXes.
+    unique('phone_accounts_mac').on(t.mac),
     unique('phone_accounts_pbx_extension').on(t.pbxId, t.extension),
     index('phone_accounts_pbx_model').on(t.pbxId, t.modelId),
   ],

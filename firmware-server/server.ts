@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { canonicalJson, FIRMWARE_FILE_NAME_PATTERN } from '../domain/catalog.ts';
 import { signCatalogPayload } from '../lib/catalog-signing.ts';
+import { type HttpTimeouts, httpServerOptions } from '../lib/http-timeouts.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { firmwareStream } from './content.ts';
 import {
@@ -26,6 +27,9 @@ import {
   type StoredRelease,
   stateStamp,
 } from './state.ts';
+
+/** A slow client gets 10 s for its headers and 30 s for the whole request (only GETs without bodies are served). */
+export const FIRMWARE_SERVER_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
 
 export interface FirmwareServerFaults {
   /** Answer the next `count` requests whose path starts with `pathPrefix` (default: any) with 500. */
@@ -66,6 +70,8 @@ export interface FirmwareServerOptions {
   /** Size scale for seeding a new data dir (1 = realistic sizes). */
   sizeScale?: number;
   faults?: FirmwareServerFaults;
+  /** Header and request timeouts (issue 11); the defaults suit clients on any network. */
+  timeouts?: HttpTimeouts;
   logger?: Logger;
   /** How many requests the in-memory log keeps. */
   requestLogLimit?: number;
@@ -303,7 +309,7 @@ export async function startFirmwareServer(options: FirmwareServerOptions): Promi
     }
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer(httpServerOptions(options.timeouts ?? FIRMWARE_SERVER_TIMEOUTS), (req, res) => {
     const started = performance.now();
     const entry: RequestLogEntry = {
       id: nextId++,
@@ -346,7 +352,6 @@ export async function startFirmwareServer(options: FirmwareServerOptions): Promi
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 10_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -52,6 +52,11 @@ const envSchema = z.object({
   API_WORKFLOW_ANSWER_TIMEOUT_MS: positive.default(120_000),
   /** Largest request body the admin API accepts (bulk account creation is the biggest). */
   API_MAX_BODY_BYTES: positive.default(1024 * 1024),
+  /** A client must send its request headers within this time, and the whole request within the next (issue 11). */
+  API_HEADERS_TIMEOUT_MS: positive.default(10_000),
+  API_REQUEST_TIMEOUT_MS: positive.default(30_000),
+  /** How long Check now & co. wait for the workflow's answer before answering 202 with what is known (issue 11). */
+  API_ANSWER_WAIT_MS: positive.default(4_000),
   PROVISIONING_PORT: port.default(8180),
   PROVISIONING_PUBLIC_URL: z.string().url().optional(),
   SIP_HOST: z.string().default('0.0.0.0'),
@@ -110,6 +115,9 @@ export interface Config {
     publicUrl: string;
     workflowAnswerTimeoutMs: number;
     maxBodyBytes: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    answerWaitMs: number;
   };
   provisioning: { port: number; publicUrl: string };
   sip: { host: string; port: number; publicHost: string };
@@ -193,6 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.API_PUBLIC_URL ?? `http://127.0.0.1:${e.API_PORT}`,
       workflowAnswerTimeoutMs: e.API_WORKFLOW_ANSWER_TIMEOUT_MS,
       maxBodyBytes: e.API_MAX_BODY_BYTES,
+      headersTimeoutMs: e.API_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
+      answerWaitMs: e.API_ANSWER_WAIT_MS,
     },
     provisioning: {
       port: e.PROVISIONING_PORT,

@@ -29,6 +29,7 @@ import {
   type TestFirmwareServer,
 } from '../support/firmware.ts';
 import { connectDevServer, uniqueTaskQueue } from '../support/temporal.ts';
+import { until } from '../support/until.ts';
 import { downloadFirmwareOnce } from './fixtures/download-workflow.ts';
 
 const SIZE = 8_000_000;
@@ -81,7 +82,7 @@ describe('download survives a worker crash (real worker processes, Temporal dev 
         FIRMWARE_STORE_DIR: c.firmwareStoreDir,
         IMAGE_FIRMWARE_DIR: c.imageFirmwareDir,
         LOG_DIR: c.logDir,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info', // the transfer figures are in the service log at info
       },
     });
     workers.push(w);
@@ -137,8 +138,22 @@ describe('download survives a worker crash (real worker processes, Temporal dev 
       expect(served).toBeLessThan(SIZE + 3_000_000);
       const blob = readFileSync(blobPath(side.config.firmwareStoreDir, r.sha256));
       expect(createHash('sha256').update(blob).digest('hex')).toBe(r.sha256);
-      const done = readPbxLog(side.config, 'pbx-crash', 'firmwares').findLast((l) => l.event === 'download');
+      // Transfer figures are the operator's (the worker's service log), not the PBX's own log (issue 11, R16).
+      const done = await until(
+        'the worker to log the download',
+        async () =>
+          output
+            .map((l) => l.slice(l.indexOf('{')))
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+            .findLast((l) => l.msg === 'firmware downloaded'),
+        Boolean,
+        15_000,
+      );
       expect(done).toMatchObject({ outcome: 'stored', resumedFrom: onDisk, bytes: SIZE - onDisk });
+      expect(
+        readPbxLog(side.config, 'pbx-crash', 'firmwares').findLast((l) => l.event === 'download'),
+      ).toMatchObject({ outcome: 'stored', size: SIZE });
     });
   });
 });

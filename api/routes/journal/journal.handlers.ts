@@ -1,11 +1,13 @@
 import { listJournal } from '../../../db/queries/journal.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { AppRouteHandler } from '../../env.ts';
+import { requireKnownModelFilter } from '../../known-models.ts';
 import type * as routes from './journal.routes.ts';
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) => {
   const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
   const q = c.req.valid('query');
+  await requireKnownModelFilter(c.var.deps, q.modelId);
   const rows = await listJournal(c.var.deps.db, { pbxId: pbx.id, ...q });
   return c.json(
     {

@@ -1,17 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  errorResponses,
-  IsoDate,
-  idText,
-  jsonContent,
+  DateTimeText,
+  decimalCount,
+  decimalId,
+  JournalActionSchema,
   ModelIdSchema,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
-
-const date = z.coerce
-  .date({ error: 'a date (ISO 8601, e.g. 2025-03-01T00:00:00Z)' })
-  .openapi({ type: 'string', format: 'date-time' });
+} from '../../../domain/ids.ts';
+import { errorResponses, IsoDate, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 export const JournalEntrySchema = z
   .object({
@@ -28,19 +23,20 @@ export const JournalEntrySchema = z
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/journal',
+  operationId: 'listJournal',
   tags: ['Journal'],
   security,
   summary: 'R14: the journal of every state change, newest first, paged by id',
   request: {
     params: PbxIdParams,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(500).default(50),
-      beforeId: idText('beforeId').optional(),
-      action: z.string().min(1).max(100).optional(),
+      limit: decimalCount('limit', 1, 500, 50),
+      beforeId: decimalId('beforeId').optional(),
+      action: JournalActionSchema.optional(),
       why: z.enum(['schedule', 'manual', 'trigger', 'system']).optional(),
       modelId: ModelIdSchema.optional(),
-      from: date.optional(),
-      to: date.optional(),
+      from: DateTimeText.optional(),
+      to: DateTimeText.optional(),
     }),
   },
   responses: {

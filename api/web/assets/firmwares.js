@@ -334,7 +334,16 @@ function wireFirmwaresPage() {
       $('action-result').replaceChildren(el('p', {}, `${button.textContent}: ${L.working}`));
       try {
         clearError();
-        const result = await api('POST', `${base()}/${action}`);
+        let result = await api('POST', `${base()}/${action}`);
+        // 202: still at work (e.g. the firmware server is retried); show what is known and fetch the result later.
+        while (result.status === 'running') {
+          $('action-result').replaceChildren(
+            el('p', {}, `${button.textContent}: ${L.working}`),
+            el('p', { class: 'failed' }, result.message),
+          );
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          result = await api('GET', result.resultUrl);
+        }
         $('action-result').replaceChildren(
           el('p', {}, `${button.textContent}:`),
           describeResult(action, result),
