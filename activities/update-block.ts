@@ -147,11 +147,13 @@ export const STALE_FETCH_MS = 20_000;
 export function mayNotifyAgain(
   p: Pick<EdgePhone, 'firmwareFetchStartedAt' | 'firmwareFetchCompletedAt' | 'firmwareFetchAbortedAt'>,
   since: Date,
+  notifiedAt: Date,
   now: Date,
 ): boolean {
   const started =
     p.firmwareFetchStartedAt && p.firmwareFetchStartedAt >= since ? p.firmwareFetchStartedAt : null;
-  if (!started) return true;
+  // Not started yet: fine if the NOTIFY was just sent (an attempt still alive may have sent it), stale otherwise.
+  if (!started) return now.getTime() - notifiedAt.getTime() > STALE_FETCH_MS;
   if (p.firmwareFetchCompletedAt && p.firmwareFetchCompletedAt >= started) return false;
   if (p.firmwareFetchAbortedAt && p.firmwareFetchAbortedAt >= started) return true;
   return now.getTime() - started.getTime() > STALE_FETCH_MS;
@@ -263,7 +265,7 @@ export async function runBlockUpdate(
           notified.has(p.id) &&
           !decided.has(p.id) &&
           !sameVersion(p.installedVersion, target) &&
-          mayNotifyAgain(p, since, new Date()),
+          mayNotifyAgain(p, since, record.get(p.id)?.at ?? since, new Date()),
       );
   for (const p of interrupted) notified.delete(p.id);
   const autoprov = deps.logs.autoprov(pbxId);

@@ -436,7 +436,7 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
         message: expect.stringMatching(message),
       });
     }
-    await t.db.insert(typeSettings).values({ pbxId: pbx.id, modelId: 'yealink-t54w', autoUpdate: false });
+    await setAutoUpdate(t.db, pbx.id, 'yealink-t54w', false);
     await expect(
       runBlock({ ...base, targetVersion: TARGETS['yealink-t54w']!.version }).result,
     ).rejects.toMatchObject({

@@ -57,3 +57,12 @@ describe('API ↔ workflow contract', () => {
     expect(PbxEventMessageSchema.parse(event)).toEqual(event);
   });
 });
+
+describe('the API document can be built whichever module loads first', () => {
+  it('schemas made before @hono/zod-openapi extended zod still name and describe themselves', async () => {
+    // domain/contract.ts is already loaded (no HTTP library): the API routes must not need its schemas'
+    // `.openapi` method, which only schemas created after the extension have.
+    const { createApp } = await import('../../api/app.ts');
+    expect(typeof createApp).toBe('function');
+  });
+});

@@ -33,7 +33,7 @@ export const PbxSchema = z
       .openapi({ description: 'Phone edge of this PBX (null = the default TASK_QUEUE_PHONES)' }),
     provisioningUser: z.string(),
     /** R9: drawn once at registration, read-only. */
-    weeklyCheck: WeeklyMomentSchema.openapi({ description: 'R9: random, fixed at registration, read-only' }),
+    weeklyCheck: WeeklyMomentSchema.meta({ description: 'R9: random, fixed at registration, read-only' }),
     autoDownloadInstall: z.boolean().openapi({ description: 'R8: automatic download and installation' }),
     updateMoment: z.union([WeeklyMomentSchema, z.null()]).openapi({
       description: 'R11: weekly update moment; null = none',
