@@ -58,6 +58,10 @@ const envSchema = z.object({
   FIRMWARE_SERVER_HOST: z.string().default('127.0.0.1'),
   /** Scales the generated firmware sizes of a newly seeded reference server (1 = realistic, tens of MB). */
   FIRMWARE_SIZE_SCALE: z.coerce.number().positive().max(10).default(1),
+  /** Reference firmware server fault injection, for rehearsing a flaky server: share of requests answered 500. */
+  FIRMWARE_SERVER_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** … and share of file bodies cut off at a random byte. */
+  FIRMWARE_SERVER_TRUNCATE_SHARE: z.coerce.number().min(0).max(1).default(0),
   /** PBX side: headers / between-chunks timeout for catalog and firmware requests. */
   FIRMWARE_HTTP_TIMEOUT_MS: positive.default(30_000),
   CATALOG_PUBLIC_KEY: z.string().optional(),
@@ -113,6 +117,9 @@ export interface Config {
     dataDir: string;
     host: string;
     sizeScale: number;
+    /** Reference server only: injected faults (shares 0..1). */
+    errorRate: number;
+    truncateShare: number;
     /** PBX side: undici headers/body timeout. */
     httpTimeoutMs: number;
   };
@@ -196,6 +203,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: e.FIRMWARE_SERVER_DATA_DIR ?? join(e.DATA_DIR, 'firmware-server'),
       host: e.FIRMWARE_SERVER_HOST,
       sizeScale: e.FIRMWARE_SIZE_SCALE,
+      errorRate: e.FIRMWARE_SERVER_ERROR_RATE,
+      truncateShare: e.FIRMWARE_SERVER_TRUNCATE_SHARE,
       httpTimeoutMs: e.FIRMWARE_HTTP_TIMEOUT_MS,
     },
     firmwareStoreDir: e.FIRMWARE_STORE_DIR ?? join(e.DATA_DIR, 'store'),

@@ -8,7 +8,16 @@
  * Where neither Go nor Maven exists, the manifest records no path and callers fall back to the SDK's download.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultToolsCacheDir } from '../lib/config.ts';
@@ -16,6 +25,19 @@ import { freePort, isPortOpen } from '../lib/ports.ts';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
+/** The Temporal server itself (not the dev server) for the production rehearsal: same module, same tag. */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+export interface TemporalServerTools {
+  /** `temporal-server` (go.temporal.io/server/cmd/server). */
+  server: string;
+  /** `temporal-sql-tool` (go.temporal.io/server/cmd/tools/sql), with the SQL schemas embedded. */
+  sqlTool: string;
+  /** The config templates the temporalio/server image uses (config/docker.yaml, driven by env variables). */
+  configDir: string;
+  /** Seconds the build took when it was last done here (null: found in the cache). */
+  buildSeconds: number | null;
+}
 
 export interface ToolsManifest {
   /** Path of a `temporal` binary able to run `server start-dev` with the UI, or null to use the SDK download. */
@@ -171,6 +193,61 @@ exec "${java}" ${archiveFlag} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k 
   return { testServer: wrapper, testServerStartMs: warmMs };
 }
 
+/**
+ * Builds the Temporal server and its SQL schema tool with `go install` (first run only; several minutes) and copies
+ * the module's config templates beside them. Not part of `npm run tools`: only the production rehearsal needs it.
+ */
+export async function provisionTemporalServer(
+  cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir(),
+): Promise<TemporalServerTools> {
+  const dir = join(cacheDir, 'temporal-server', TEMPORAL_SERVER_VERSION);
+  const server = join(dir, 'temporal-server');
+  const sqlTool = join(dir, 'temporal-sql-tool');
+  const configDir = join(dir, 'config');
+  const works = (bin: string) => spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0;
+  let buildSeconds: number | null = null;
+  if (!(existsSync(server) && existsSync(sqlTool) && works(server) && works(sqlTool))) {
+    if (!which('go')) throw new Error('the Temporal server is built with Go: install Go 1.24 or newer');
+    const binDir = join(dir, 'bin');
+    mkdirSync(binDir, { recursive: true });
+    const started = Date.now();
+    const module = 'go.temporal.io/server';
+    await runWithProgress(
+      `Building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install`,
+      'go',
+      [
+        'install',
+        `${module}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+        `${module}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+      ],
+      { ...process.env, GOBIN: binDir, GOFLAGS: `${process.env.GOFLAGS ?? ''} -trimpath`.trim() },
+    );
+    renameSync(join(binDir, 'server'), server);
+    renameSync(join(binDir, 'sql'), sqlTool);
+    rmSync(binDir, { recursive: true, force: true });
+    buildSeconds = Math.round((Date.now() - started) / 1000);
+  }
+  if (!existsSync(join(configDir, 'docker.yaml'))) {
+    const r = spawnSync(
+      'go',
+      ['mod', 'download', '-json', `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const moduleDir = (JSON.parse(r.stdout || '{}') as { Dir?: string }).Dir;
+    if (r.status !== 0 || !moduleDir)
+      throw new Error(`go mod download go.temporal.io/server failed: ${r.stderr}`);
+    mkdirSync(join(configDir, 'dynamicconfig'), { recursive: true });
+    copyFileSync(join(moduleDir, 'config', 'docker.yaml'), join(configDir, 'docker.yaml'));
+    copyFileSync(
+      join(moduleDir, 'config', 'dynamicconfig', 'docker.yaml'),
+      join(configDir, 'dynamicconfig', 'docker.yaml'),
+    );
+  }
+  return { server, sqlTool, configDir, buildSeconds };
+}
+
 export function manifestPath(cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir()): string {
   return join(cacheDir, 'tools.json');
 }
@@ -202,7 +279,7 @@ export async function provisionTools(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  provisionTools().then(
+  (process.argv.includes('--server') ? provisionTemporalServer() : provisionTools()).then(
     (m) => process.stdout.write(`${JSON.stringify(m, null, 2)}\n`),
     (err: unknown) => {
       log(err instanceof Error ? err.message : String(err));
