@@ -28,11 +28,26 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config
 );
 
 let stopping = false;
+/**
+ * SIGTERM: stop accepting, let in-flight requests finish (an Update may wait up to API_WORKFLOW_ANSWER_TIMEOUT_MS)
+ * within API_SHUTDOWN_GRACE_MS, then close what is left.
+ */
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'API shutting down');
-  server.close();
+  logger.info(
+    { signal, graceMs: config.api.shutdownGraceMs },
+    'API shutting down: draining in-flight requests',
+  );
+  const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+  (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  const grace = new Promise<boolean>((resolve) =>
+    setTimeout(() => resolve(false), config.api.shutdownGraceMs).unref(),
+  );
+  if (!(await Promise.race([drained, grace]))) {
+    logger.warn('grace period over: closing the connections still open');
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  }
   await temporal.connection.close().catch(() => {});
   logs.close();
   await close();

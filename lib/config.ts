@@ -38,6 +38,8 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40),
   WORKER_MAX_CONCURRENT_DOWNLOADS: positive.default(4),
   WORKER_MAX_CONCURRENT_BLOCKS: positive.default(20),
+  /** On SIGTERM a worker stops polling and lets running activities (downloads, blocks) finish this long. */
+  WORKER_SHUTDOWN_GRACE_MS: positive.default(300_000),
 
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: port.default(3000),
@@ -46,6 +48,8 @@ const envSchema = z.object({
   API_WORKFLOW_ANSWER_TIMEOUT_MS: positive.default(120_000),
   /** Largest request body the admin API accepts (bulk account creation is the biggest). */
   API_MAX_BODY_BYTES: positive.default(1024 * 1024),
+  /** On SIGTERM the API stops accepting and lets in-flight requests finish this long (> the answer timeout). */
+  API_SHUTDOWN_GRACE_MS: positive.default(130_000),
   PROVISIONING_PORT: port.default(8180),
   PROVISIONING_PUBLIC_URL: z.string().url().optional(),
   SIP_HOST: z.string().default('0.0.0.0'),
@@ -99,6 +103,7 @@ export interface Config {
     maxConcurrentWorkflowTasks: number;
     maxConcurrentDownloads: number;
     maxConcurrentBlocks: number;
+    shutdownGraceMs: number;
   };
   api: {
     host: string;
@@ -106,6 +111,7 @@ export interface Config {
     publicUrl: string;
     workflowAnswerTimeoutMs: number;
     maxBodyBytes: number;
+    shutdownGraceMs: number;
   };
   provisioning: { port: number; publicUrl: string };
   sip: { host: string; port: number; publicHost: string };
@@ -183,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentDownloads: e.WORKER_MAX_CONCURRENT_DOWNLOADS,
       maxConcurrentBlocks: e.WORKER_MAX_CONCURRENT_BLOCKS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
     },
     api: {
       host: e.API_HOST,
@@ -190,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.API_PUBLIC_URL ?? `http://127.0.0.1:${e.API_PORT}`,
       workflowAnswerTimeoutMs: e.API_WORKFLOW_ANSWER_TIMEOUT_MS,
       maxBodyBytes: e.API_MAX_BODY_BYTES,
+      shutdownGraceMs: e.API_SHUTDOWN_GRACE_MS,
     },
     provisioning: {
       port: e.PROVISIONING_PORT,
