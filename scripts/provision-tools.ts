@@ -8,6 +8,7 @@
  * Where neither Go nor Maven exists, the manifest records no path and callers fall back to the SDK's download.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -20,7 +21,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { defaultToolsCacheDir } from '../lib/config.ts';
+import { defaultToolsCacheDir, repoRoot } from '../lib/config.ts';
 import { freePort, isPortOpen } from '../lib/ports.ts';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -47,6 +48,8 @@ export interface ToolsManifest {
   testServer: string | null;
   /** Milliseconds the test server took to open its port when it was last provisioned. */
   testServerStartMs: number | null;
+  /** tools/compose-config (validates docker-compose.yml like `docker compose config`), or null without Go. */
+  composeConfig: string | null;
 }
 
 function log(msg: string): void {
@@ -64,10 +67,11 @@ async function runWithProgress(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd?: string,
 ) {
   const started = Date.now();
   log(`${what} (first run only; this can take a few minutes)...`);
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;
@@ -248,6 +252,34 @@ export async function provisionTemporalServer(
   return { server, sqlTool, configDir, buildSeconds };
 }
 
+/**
+ * `docker compose config` without a Docker engine: tools/compose-config (compose-go, the library docker compose
+ * uses to load and validate compose files), built with Go once per source version.
+ */
+export async function provisionComposeConfig(
+  cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir(),
+): Promise<string> {
+  const src = join(repoRoot, 'tools', 'compose-config');
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(src, f)));
+  const bin = join(cacheDir, 'compose-config', hash.digest('hex').slice(0, 12), 'compose-config');
+  if (existsSync(bin)) return bin;
+  if (!which('go'))
+    throw new Error('validating docker-compose.yml needs Go (tools/compose-config): install Go 1.24+');
+  mkdirSync(join(bin, '..'), { recursive: true });
+  await runWithProgress(
+    'Building tools/compose-config (compose-go)',
+    'go',
+    ['build', '-trimpath', '-o', bin, '.'],
+    {
+      ...process.env,
+      GOFLAGS: '-mod=mod',
+    },
+    src,
+  );
+  return bin;
+}
+
 export function manifestPath(cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir()): string {
   return join(cacheDir, 'tools.json');
 }
@@ -272,7 +304,8 @@ export async function provisionTools(
     provisionTemporalCli(cacheDir),
     provisionTestServer(cacheDir, previous),
   ]);
-  const manifest: ToolsManifest = { ...cli, ...testServer };
+  const composeConfig = which('go') ? await provisionComposeConfig(cacheDir) : null;
+  const manifest: ToolsManifest = { ...cli, ...testServer, composeConfig };
   writeFileSync(manifestPath(cacheDir), `${JSON.stringify(manifest, null, 2)}\n`);
   log(`tools ready in ${((Date.now() - started) / 1000).toFixed(1)} s (cache: ${cacheDir})`);
   return manifest;

@@ -1,7 +1,8 @@
 /**
  * Debian packages the tests need beyond npm: Chromium for the web-page test (driven by playwright-core, no browser
- * download) and docker-compose to validate docker-compose.yml (there is no Docker engine to run it). On a new
- * machine they are installed here when missing and we are root with apt-get; otherwise the step says what to install.
+ * download). On a new machine it is installed here when missing and we are root with apt-get; otherwise the step
+ * says what to install. (docker-compose.yml is validated with tools/compose-config, built by scripts/provision-tools.ts:
+ * Debian's docker-compose is the retired v1.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,12 +37,10 @@ function aptInstall(pkg: string): void {
   if (r.status !== 0) throw new Error(`apt-get install ${pkg} failed`);
 }
 
-export function ensureSystemPackages(): { chromium: string; dockerCompose: string } {
+export function ensureSystemPackages(): { chromium: string } {
   if (!chromiumPath()) aptInstall('chromium');
-  if (!has('docker-compose')) aptInstall('docker-compose');
   const chromium = chromiumPath();
-  const dockerCompose = has('docker-compose');
-  if (!chromium || !dockerCompose) throw new Error('chromium or docker-compose still missing after install');
-  process.stderr.write(`[system] chromium: ${chromium}, docker-compose: ${dockerCompose}\n`);
-  return { chromium, dockerCompose };
+  if (!chromium) throw new Error('chromium still missing after install');
+  process.stderr.write(`[system] chromium: ${chromium}\n`);
+  return { chromium };
 }
