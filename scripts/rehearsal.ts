@@ -12,7 +12,7 @@
  * when anything fails. `npm run rehearsal -- --print` prints the commands as the README shows them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -172,6 +172,7 @@ async function startWorker(name: string, port?: number): Promise<void> {
 let token = '';
 let nextReplica = 0;
 const apiCalls = [0, 0];
+// biome-ignore lint/suspicious/noExplicitAny: API answers are checked where they are used
 async function api<T = any>(method: string, path: string, body?: unknown, replica?: number): Promise<T> {
   const i = replica ?? nextReplica++ % 2;
   apiCalls[i] = (apiCalls[i] ?? 0) + 1;
@@ -502,6 +503,9 @@ try {
     );
   }
   const twice = [...perPhone.values()].filter((c) => c > 1).length;
+  // Evidence for whoever reads a failure: the phones not updated, and results that call an update "already current".
+  const notUpdated = results.filter((r) => r.outcome !== 'updated' && r.outcome !== 'already-current');
+  const alreadyCurrent = results.filter((r) => r.outcome === 'already-current');
   // 3. True status: database, API and Temporal agree, and completed means every phone updated.
   const rows = await sql<
     Array<{
@@ -561,6 +565,17 @@ ${faults.map((f) => `    ${f.fault.padEnd(44)} at ${(f.at / 1000).toFixed(1).pad
   rollouts                         ${rows.map((r) => `${r.pbx_id} ${r.status} ${r.updated}/${r.total}`).join(', ')}
   wall time                        ${wall.toFixed(1)} s
 `);
+  if (notUpdated.length > 0) {
+    process.stdout.write(
+      `  phones not updated: ${notUpdated.map((r) => `${r.pbx}/${r.extension} block ${r.block} ${r.outcome}`).join(', ')}\n`,
+    );
+  }
+  if (alreadyCurrent.length > 0) {
+    const blocks = [...new Set(alreadyCurrent.map((r) => `${r.pbx} block ${r.block}`))];
+    process.stdout.write(
+      `  results "already-current" (every phone started on an older version): ${alreadyCurrent.length} in ${blocks.join(', ')}\n`,
+    );
+  }
   for (const f of failures) process.stdout.write(`  ✗ ${f}\n`);
   const checks = 3 + rows.length;
   process.stdout.write(
