@@ -73,6 +73,20 @@ export class Supervisor {
     }
   }
 
+  /** Second Ctrl-C: SIGKILL to every child's process group, no draining. */
+  killAll(): void {
+    this.#stopping = true;
+    for (const e of this.#entries) {
+      clearTimeout(e.restartTimer);
+      const pid = e.current.child.pid;
+      if (pid && e.current.child.exitCode === null && e.current.child.signalCode === null) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {}
+      }
+    }
+  }
+
   #spawn(spec: ChildSpec): ManagedProcess {
     const p = startProcess(spec.name, spec.command, spec.args, { env: spec.env, cwd: spec.cwd });
     spec.onStart?.(p);

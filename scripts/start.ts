@@ -53,7 +53,7 @@ async function shutdown(code: number) {
   say('stopping (in-flight requests and activities drain; Ctrl-C again to stop at once)...');
   process.once('SIGINT', () => {
     say('stopping at once');
-    process.kill(process.pid, 'SIGKILL');
+    supervisor.killAll();
   });
   await supervisor.stopAll((name) => say(`${name} stopped`));
   for (const s of stoppers.reverse()) {
