@@ -32,8 +32,9 @@ export function createApp(deps: ApiDeps) {
       sql: deps.sql,
       temporal: deps.temporal,
       namespace: deps.config.temporal.namespace,
+      queues: deps.config.taskQueues,
     });
-    return c.json(health, health.ok ? 200 : 503);
+    return c.json(health, health.serving ? 200 : 503);
   });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -15,6 +15,7 @@ import {
 import { connectDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
+import { edgeIdentity } from '../lib/edge-identity.ts';
 import { createLogger } from '../lib/logger.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
 import { stopWhenSupervisorGone } from '../lib/supervised.ts';
@@ -46,7 +47,13 @@ const dbHandle = connectDb(config.database.url, { max: 20 });
 const logs = new PbxLogs(config.logDir);
 const deps = { config, db: dbHandle.db, logs, logger };
 const connection = await NativeConnection.connect(workerConnectionOptions(config));
-const common = { connection, namespace: config.temporal.namespace };
+// SIGTERM (a deploy, Ctrl-C): stop polling, let running downloads and blocks finish within the grace time; only
+// then are they cancelled (and retried elsewhere from their heartbeats).
+const common = {
+  connection,
+  namespace: config.temporal.namespace,
+  shutdownGraceTime: config.worker.shutdownGraceMs,
+};
 const workflowSource = process.env.WORKFLOW_BUNDLE_PATH
   ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
   : { workflowsPath };
@@ -108,6 +115,11 @@ if (config.worker.roles.has('phones')) {
     await Worker.create({
       ...common,
       taskQueue: config.taskQueues.phones,
+      // Where phones reach this edge, for /health's SIP and HTTP checks (lib/edge-identity.ts).
+      identity: edgeIdentity(
+        { host: config.sip.publicHost, port: phoneEdge.sipPort },
+        phoneEdge.provisioningUrl,
+      ),
       activities: createPhoneActivities(deps, phoneEdge),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentBlocks,
     }),
