@@ -69,6 +69,8 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
     firmwareFetchStartedAt: null,
     firmwareFetchCompletedAt: null,
     firmwareFetchAbortedAt: null,
+    lastProvisionedAt: null,
+    lastBootAt: null,
   };
 
   it('R12: never a phone that has its firmware (it is flashing or booting)', () => {
@@ -97,6 +99,19 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
       ),
     ).toBe(true);
     expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1) }, since, notifiedAt, now)).toBe(true);
+  });
+
+  it('R12: a phone that came for its files after the NOTIFY and chose not to fetch is not notified again', () => {
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: at(2) }, since, notifiedAt, now)).toBe(false);
+    // Files fetched before the NOTIFY do not count as its answer.
+    expect(
+      mayNotifyAgain(
+        { ...fetch, lastProvisionedAt: new Date(since.getTime() - 5000) },
+        since,
+        notifiedAt,
+        now,
+      ),
+    ).toBe(true);
   });
 
   it('R12: a download still young may be running on another edge: left alone', () => {
