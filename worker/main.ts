@@ -19,7 +19,7 @@ import { edgeIdentity } from '../lib/edge-identity.ts';
 import { createLogger } from '../lib/logger.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
 import { stopWhenSupervisorGone } from '../lib/supervised.ts';
-import { workerConnectionOptions } from '../lib/temporal.ts';
+import { ensureSearchAttributes, workerConnectionOptions } from '../lib/temporal.ts';
 import { type PhoneEdge, startPhoneEdge } from '../phones/edge.ts';
 import { workflowsPath } from './bundle.ts';
 
@@ -47,6 +47,14 @@ const dbHandle = connectDb(config.database.url, { max: 20 });
 const logs = new PbxLogs(config.logDir);
 const deps = { config, db: dbHandle.db, logs, logger };
 const connection = await NativeConnection.connect(workerConnectionOptions(config));
+if (config.worker.roles.has('lifecycle')) {
+  try {
+    await ensureSearchAttributes(connection, config.temporal.namespace, logger);
+  } catch (err) {
+    logger.fatal(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  }
+}
 // SIGTERM (a deploy, Ctrl-C): stop polling, let running downloads and blocks finish within the grace time; only
 // then are they cancelled (and retried elsewhere from their heartbeats).
 const common = {

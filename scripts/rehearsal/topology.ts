@@ -6,6 +6,7 @@
  * replicas and the reference firmware server. On separate hosts replace 127.0.0.1 by the hosts' addresses and the
  * shared directories by shared volumes.
  */
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 
 export const PORTS = {
   postgres: 55432,
@@ -19,7 +20,8 @@ export const SITES = [
   { pbx: 'berlin', queue: 'firmware-phones-berlin', provisioningPort: 18182, sipPort: 15062 },
 ] as const;
 
-export const SEARCH_ATTRIBUTE_NAMES = ['PbxId', 'PhoneModel', 'FirmwarePhase', 'TargetVersion'] as const;
+/** The search attributes the workflows set: the one list in workflows/search-attributes.ts. */
+export const SEARCH_ATTRIBUTE_NAMES = Object.keys(SEARCH_ATTRIBUTES);
 
 export interface Command {
   /** Name of the process (services) or step (one-shot commands). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../lib/config.ts';
 import { provisionComposeConfig } from '../../scripts/provision-tools.ts';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 
 /**
  * No Docker engine runs here, so the compose file is checked the way `docker compose config` reads it: with
@@ -53,6 +54,11 @@ describe('docker-compose.yml', () => {
     expect(s.temporal).toMatch(/temporal-schema:\n\s+condition: service_completed_successfully/);
     expect(s['temporal-namespace']).toMatch(/temporal:\n\s+condition: service_healthy/);
     expect(s.worker).toMatch(/temporal-namespace:\n\s+condition: service_completed_successfully/);
+  });
+
+  it('registers exactly the search attributes the workflows set (a missing one would stop every rollout start)', () => {
+    const loop = /for a in ([A-Za-z ]+); do/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+    expect(loop.trim().split(/\s+/).sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
   });
 
   it('keeps the Temporal UI and frontend off public interfaces (no authentication there)', () => {
