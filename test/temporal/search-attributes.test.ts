@@ -4,7 +4,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToTs } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { ensureSearchAttributes } from '../../lib/temporal.ts';
