@@ -166,12 +166,11 @@ export function mayNotifyAgain(
   const started =
     p.firmwareFetchStartedAt && p.firmwareFetchStartedAt >= since ? p.firmwareFetchStartedAt : null;
   if (!started) {
-    // It came for its files after the NOTIFY and did not fetch the firmware: its choice, judged at the deadline.
-    const heard = latest(p.lastProvisionedAt, p.lastBootAt);
-    if (heard && heard >= notifiedAt) return false;
-    // Never came after the NOTIFY (its request failed: the edge or the database was down). A NOTIFY sent just
-    // now is waited for: an attempt still alive may have sent it.
-    return now.getTime() - notifiedAt.getTime() > staleAfterMs;
+    // No download since the NOTIFY: its requests failed (the edge or the database was down for them) or it chose
+    // not to fetch. Either way, once it has been silent for a while after the NOTIFY and after its last request,
+    // another NOTIFY can only help (and MAX_NOTIFIES bounds it); a NOTIFY sent just now is waited for.
+    const heard = latest(notifiedAt, p.lastProvisionedAt, p.lastBootAt) as Date;
+    return now.getTime() - heard.getTime() > staleAfterMs;
   }
   if (p.firmwareFetchCompletedAt && p.firmwareFetchCompletedAt >= started) return false;
   if (p.firmwareFetchAbortedAt && p.firmwareFetchAbortedAt >= started) return true;

@@ -101,17 +101,13 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
     expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1) }, since, notifiedAt, now)).toBe(true);
   });
 
-  it('R12: a phone that came for its files after the NOTIFY and chose not to fetch is not notified again', () => {
-    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: at(2) }, since, notifiedAt, now)).toBe(false);
-    // Files fetched before the NOTIFY do not count as its answer.
-    expect(
-      mayNotifyAgain(
-        { ...fetch, lastProvisionedAt: new Date(since.getTime() - 5000) },
-        since,
-        notifiedAt,
-        now,
-      ),
-    ).toBe(true);
+  it('R12: a phone that came for its files after the NOTIFY but never fetched is notified again once it went quiet', () => {
+    // Its firmware request may have failed on an edge that went away; another NOTIFY, bounded, can only help.
+    const quietSince = new Date(now.getTime() - STALE_FETCH_MS - 1000);
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: quietSince }, since, notifiedAt, now)).toBe(true);
+    // Not while it was just here.
+    const justNow = new Date(now.getTime() - 1000);
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: justNow }, since, notifiedAt, now)).toBe(false);
   });
 
   it('R12: a download still young may be running on another edge: left alone', () => {
