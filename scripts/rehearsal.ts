@@ -517,6 +517,12 @@ try {
     );
   }
   const twice = [...perPhone.values()].filter((c) => c > 1).length;
+  // The witness must be on the wire: every phone was notified at least once through the tap.
+  if (perPhone.size < SITES.length * PHONES_PER_SITE) {
+    failures.push(
+      `the SIP tap saw NOTIFYs for ${perPhone.size} of ${SITES.length * PHONES_PER_SITE} phones: it is not on the wire`,
+    );
+  }
   for (const f of faults) {
     const next = results
       .filter((r) => r.at.getTime() > f.at && (!f.pbx || r.pbx === f.pbx))
