@@ -66,6 +66,8 @@ const envSchema = z.object({
   SIP_HOST: z.string().default('0.0.0.0'),
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().default('127.0.0.1'),
+  /** The SIP port phones are told in their files, when they reach the edge through a port mapping (default SIP_PORT). */
+  SIP_PUBLIC_PORT: port.optional(),
 
   FIRMWARE_SERVER_URL: z.string().url().default('http://127.0.0.1:8090'),
   /** Reference firmware server (firmware-server/): where it keeps its state, keys and hash cache. */
@@ -130,7 +132,7 @@ export interface Config {
     shutdownGraceMs: number;
   };
   provisioning: { port: number; publicUrl: string };
-  sip: { host: string; port: number; publicHost: string };
+  sip: { host: string; port: number; publicHost: string; publicPort: number };
   firmwareServer: {
     url: string;
     publicKey: string | undefined;
@@ -224,7 +226,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.PROVISIONING_PORT,
       publicUrl: e.PROVISIONING_PUBLIC_URL ?? `http://127.0.0.1:${e.PROVISIONING_PORT}`,
     },
-    sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST },
+    sip: {
+      host: e.SIP_HOST,
+      port: e.SIP_PORT,
+      publicHost: e.SIP_PUBLIC_HOST,
+      publicPort: e.SIP_PUBLIC_PORT ?? e.SIP_PORT,
+    },
     firmwareServer: {
       url: e.FIRMWARE_SERVER_URL,
       publicKey: e.CATALOG_PUBLIC_KEY,

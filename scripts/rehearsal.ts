@@ -246,7 +246,7 @@ try {
       extension: String(1000 + n),
     }));
     await api('POST', `/api/pbxes/${site.pbx}/accounts/bulk`, { accounts });
-    const tap = await startSipTap({ listenPort: site.sipPort + 100, edgePort: site.sipPort });
+    const tap = await startSipTap({ listenPort: site.publicSipPort, edgePort: site.sipPort });
     taps.push(tap);
     const sim = startProcess(
       `phones-${site.pbx}`,

@@ -118,6 +118,7 @@ if (config.worker.roles.has('phones')) {
     host: config.sip.host,
     provisioningPublicUrl: config.provisioning.publicUrl,
     sipPublicHost: config.sip.publicHost,
+    sipPublicPort: config.sip.publicPort,
   });
   workers.push(
     await Worker.create({

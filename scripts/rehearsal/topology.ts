@@ -16,8 +16,21 @@ export const PORTS = {
 } as const;
 
 export const SITES = [
-  { pbx: 'vienna', queue: 'firmware-phones-vienna', provisioningPort: 18181, sipPort: 15061 },
-  { pbx: 'berlin', queue: 'firmware-phones-berlin', provisioningPort: 18182, sipPort: 15062 },
+  // publicSipPort: where the site's phones send SIP — a NAT in front of the edge (in the rehearsal, the SIP tap).
+  {
+    pbx: 'vienna',
+    queue: 'firmware-phones-vienna',
+    provisioningPort: 18181,
+    sipPort: 15061,
+    publicSipPort: 15161,
+  },
+  {
+    pbx: 'berlin',
+    queue: 'firmware-phones-berlin',
+    provisioningPort: 18182,
+    sipPort: 15062,
+    publicSipPort: 15162,
+  },
 ] as const;
 
 /** The search attributes the workflows set: the one list in workflows/search-attributes.ts. */
@@ -226,6 +239,7 @@ export function topology(dirs: { data: string; server: string; cli: string }): T
           SIP_HOST: '127.0.0.1',
           SIP_PORT: String(site.sipPort),
           SIP_PUBLIC_HOST: '127.0.0.1',
+          SIP_PUBLIC_PORT: String(site.publicSipPort),
         },
         argv: ['node', 'worker/main.ts'],
       }),
