@@ -91,8 +91,8 @@ export interface FleetFilter {
   q?: string | undefined;
   /** Only PBXes with phones of this type. */
   modelId?: string | undefined;
-  /** With `modelId`: only PBXes where a phone of that type reported a version older than this. */
-  below?: string | undefined;
+  /** Only PBXes where a phone of this type reported a version older than this one. */
+  below?: { modelId: string; version: string } | undefined;
   behind?: boolean | undefined;
   running?: boolean | undefined;
   failed?: boolean | undefined;
@@ -207,14 +207,11 @@ export function matchesFleetFilter(row: FleetRow, versions: Versions | undefined
   if (f.behind !== undefined && row.typesBehind.length > 0 !== f.behind) return false;
   if (f.running !== undefined && row.runningRollouts.length > 0 !== f.running) return false;
   if (f.failed !== undefined && row.failedRollouts > 0 !== f.failed) return false;
-  if (f.modelId !== undefined) {
-    const counts = versions?.get(f.modelId);
-    if (!counts || counts.every((c) => c.phones === 0)) return false;
-    const below = f.below;
-    if (
-      below !== undefined &&
-      !counts.some((c) => c.version !== null && compareVersions(c.version, below) < 0)
-    )
+  const has = (modelId: string) => versions?.get(modelId)?.some((c) => c.phones > 0) === true;
+  if (f.modelId !== undefined && !has(f.modelId)) return false;
+  if (f.below !== undefined) {
+    const { modelId, version } = f.below;
+    if (!versions?.get(modelId)?.some((c) => c.version !== null && compareVersions(c.version, version) < 0))
       return false;
   }
   return true;

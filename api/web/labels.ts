@@ -139,6 +139,7 @@ const en = {
   on: 'on',
   off: 'off',
   none: 'none',
+  offR8: 'off (R8)',
   // What happens next
   next: 'What happens next',
   nextWeeklyCheck: 'Next weekly check',
@@ -423,6 +424,7 @@ const de: Labels = {
   on: 'ein',
   off: 'aus',
   none: 'keiner',
+  offR8: 'aus (R8)',
   next: 'Was als Nächstes passiert',
   nextWeeklyCheck: 'Nächste wöchentliche Prüfung',
   pendingDownload: 'Abendlicher Download',

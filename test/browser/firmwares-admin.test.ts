@@ -19,6 +19,7 @@ import { publishRelease } from '../../firmware-server/state.ts';
 import { launchChromium, screenshotPath } from '../support/browser.ts';
 import { type Site, type SitePhone, startSite } from '../support/site.ts';
 import { type System, startSystem } from '../support/system.ts';
+import { connectDevServer } from '../support/temporal.ts';
 import { until } from '../support/until.ts';
 
 const PBX = 'acme';
@@ -84,8 +85,10 @@ let system: System;
 let site: Site;
 let browser: Browser;
 let token: string;
+let startedAt: number;
 
 beforeAll(async () => {
+  startedAt = Date.now();
   system = await startSystem();
   browser = await launchChromium();
   site = await startSite(system, {
@@ -647,7 +650,7 @@ describe('the page an admin runs the site from (issue 12), in real Chromium', ()
       .poll(() => page.locator('#next-check').textContent())
       .toBe(shown(status.nextWeeklyCheck, 'en-GB'));
     expect(await page.locator('#next-download').textContent()).toBe('none planned');
-    expect(await page.locator('#next-update').textContent()).toBe('none');
+    expect(await page.locator('#next-update').textContent()).toBe('off (R8)');
     const outlook = () => page.locator('#outlook').textContent();
     expect(await outlook()).toContain('Automatic download and installation are off (R8)');
     expect(await outlook()).toContain(
@@ -697,4 +700,42 @@ describe('the page an admin runs the site from (issue 12), in real Chromium', ()
     expect(errors).toEqual([]);
     await context.close();
   }, 90_000);
+});
+
+describe('Temporal UI as a tracking tool (issue 12)', () => {
+  it("the README's example queries find this site's rollouts by the values the API and page use", async () => {
+    const env = await connectDevServer();
+    try {
+      // The dev server is shared by the whole test run: only what this file started counts.
+      const since = `StartTime > "${new Date(startedAt).toISOString()}"`;
+      const find = async (query: string) => {
+        const found: string[] = [];
+        for await (const w of env.client.workflow.list({ query: `${query} AND ${since}` }))
+          found.push(w.workflowId);
+        return found;
+      };
+      await until(
+        'visibility caught up',
+        () => find('PbxId = "acme" AND RolloutStatus = "failed"'),
+        (f) => f.length === 1,
+      );
+      expect(await find('PbxId = "acme" AND PhoneModel = "yealink-t54w"')).toEqual([
+        `pbx/${PBX}/rollout/yealink-t54w`,
+        `pbx/${PBX}/rollout/yealink-t54w`,
+      ]);
+      expect(await find('RolloutStatus = "completed-with-failures" AND PbxId = "acme"')).toHaveLength(1);
+      expect(
+        await find(`PbxId = "acme" AND FirmwarePhase = "rollout" AND TargetVersion = "${NEW}"`),
+      ).toHaveLength(2);
+      const triggers = await find('PbxId = "acme" AND FirmwarePhase = "trigger"');
+      expect(
+        triggers.some((id) => id.startsWith(`pbx/${PBX}/trigger/first-account-of-type/yealink-t54w/`)),
+      ).toBe(true);
+      expect(
+        await find('PbxId = "acme" AND ExecutionStatus = "Running" AND WorkflowType = "pbxLifecycle"'),
+      ).toEqual([`pbx/${PBX}`]);
+    } finally {
+      await env.teardown();
+    }
+  }, 60_000);
 });

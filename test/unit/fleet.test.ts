@@ -112,10 +112,14 @@ describe('R16: the fleet view', () => {
       fleetPage(input(), NOW, { filter, sort: 'id', order: 'asc', offset: 0, limit: 50 }).rows.map(
         (r) => r.id,
       );
-    expect(ids({ modelId: 'yealink-t54w', below: '96.86.0.70' })).toEqual(['a']);
-    expect(ids({ modelId: 'yealink-t54w', below: '96.86.0.71' })).toEqual(['a', 'b']);
+    expect(ids({ below: { modelId: 'yealink-t54w', version: '96.86.0.70' } })).toEqual(['a']);
+    expect(ids({ below: { modelId: 'yealink-t54w', version: '96.86.0.71' } })).toEqual(['a', 'b']);
     expect(ids({ modelId: 'yealink-t54w' })).toEqual(['a', 'b']);
-    expect(ids({ modelId: 'snom-d785', below: '10.1.184.15' })).toEqual(['b']);
+    expect(ids({ below: { modelId: 'snom-d785', version: '10.1.184.15' } })).toEqual(['b']);
+    expect(ids({ below: { modelId: 'yealink-t31', version: '1' } })).toEqual([]);
+    expect(ids({ modelId: 'snom-d785', below: { modelId: 'yealink-t54w', version: '96.86.0.70' } })).toEqual(
+      [],
+    );
     expect(ids({ failed: true })).toEqual(['c']);
     expect(ids({ failed: false })).toEqual(['a', 'b']);
     expect(ids({ running: true })).toEqual(['a']);

@@ -1,37 +1,37 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WeeklyMomentSchema } from '../../../domain/contract.ts';
 import { FLEET_SORTS } from '../../../domain/fleet.ts';
-import { decimalCount, freeText, ModelIdSchema, TimeZoneSchema, VersionSchema } from '../../../domain/ids.ts';
+import {
+  decimalCount,
+  freeText,
+  ModelAtVersionSchema,
+  ModelIdSchema,
+  TimeZoneSchema,
+} from '../../../domain/ids.ts';
 import { errorResponses, IsoDate, jsonContent, security } from '../../openapi.ts';
 
 const YesNo = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const FleetQuerySchema = z
-  .object({
-    q: freeText(100, 'berlin').optional().openapi({ description: "Part of the PBX's id or name, any case" }),
-    modelId: ModelIdSchema.optional().openapi({ description: 'Only PBXes with phones of this type' }),
-    below: VersionSchema.optional().openapi({
-      description: 'With modelId: only PBXes where a phone of that type reported an older version',
-      example: '96.86.0.70',
-    }),
-    behind: YesNo.optional().openapi({ description: 'PBXes with (true) or without (false) types behind' }),
-    running: YesNo.optional().openapi({
-      description: 'PBXes with (true) or without (false) running rollouts',
-    }),
-    failed: YesNo.optional().openapi({
-      description: 'PBXes with (true) or without (false) a rollout that failed in the last 7 days',
-    }),
-    autoDownloadInstall: YesNo.optional().openapi({ description: 'R8 switch on (true) or off (false)' }),
-    timeZone: TimeZoneSchema.optional(),
-    sort: z.enum(FLEET_SORTS).default('id'),
-    order: z.enum(['asc', 'desc']).default('asc'),
-    offset: decimalCount('offset', 0, 1_000_000, 0),
-    limit: decimalCount('limit', 1, 200, 50),
-  })
-  .refine((q) => q.below === undefined || q.modelId !== undefined, {
-    message: 'below needs modelId (the type whose versions it compares)',
-    path: ['below'],
-  });
+export const FleetQuerySchema = z.object({
+  q: freeText(100, 'berlin').optional().openapi({ description: "Part of the PBX's id or name, any case" }),
+  modelId: ModelIdSchema.optional().openapi({ description: 'Only PBXes with phones of this type' }),
+  below: ModelAtVersionSchema.optional().openapi({
+    description: 'Only PBXes where a phone of this type reported a version older than this one',
+  }),
+  behind: YesNo.optional().openapi({ description: 'PBXes with (true) or without (false) types behind' }),
+  running: YesNo.optional().openapi({
+    description: 'PBXes with (true) or without (false) running rollouts',
+  }),
+  failed: YesNo.optional().openapi({
+    description: 'PBXes with (true) or without (false) a rollout that failed in the last 7 days',
+  }),
+  autoDownloadInstall: YesNo.optional().openapi({ description: 'R8 switch on (true) or off (false)' }),
+  timeZone: TimeZoneSchema.optional(),
+  sort: z.enum(FLEET_SORTS).default('id'),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  offset: decimalCount('offset', 0, 1_000_000, 0),
+  limit: decimalCount('limit', 1, 200, 50),
+});
 
 const FleetPbxSchema = z
   .object({

@@ -169,9 +169,13 @@ function renderNext() {
   );
   setText(
     $('next-update'),
-    s && pbx.autoDownloadInstall && pbx.updateMoment && s.nextScheduledUpdate
-      ? at(s.nextScheduledUpdate)
-      : L.none,
+    !pbx.updateMoment
+      ? L.none
+      : !pbx.autoDownloadInstall
+        ? L.offR8
+        : s?.nextScheduledUpdate
+          ? at(s.nextScheduledUpdate)
+          : '—',
   );
   setText($('next-phase'), phase || '—');
   $('status-unavailable').hidden = s !== null;
@@ -841,11 +845,14 @@ function refreshSoon() {
 }
 
 async function start() {
-  // The first reads: a bad token or an unknown PBX fails here (and is shown) before anything renders.
-  await loadPbxAndStatus();
+  // The first reads (database only): a bad token or an unknown PBX fails here, and is shown, before anything
+  // renders. The rest (the lifecycle status among it) comes with the first tick, which runs at once.
+  pbx = await api('GET', base);
+  renderPbx();
   await loadOverview();
+  renderNext();
   forceRefresh = true;
-  await poller.start();
+  void poller.start();
 }
 
 function stop() {

@@ -27,6 +27,20 @@ function stateFromAddress() {
 
 let view = stateFromAddress();
 
+/** The API's query: "T54W below 96.86.0.70" is `below=yealink-t54w@96.86.0.70`. */
+function apiQuery(v) {
+  const q = new URLSearchParams();
+  if (v.q) q.set('q', v.q);
+  if (v.modelId) q.set('modelId', v.modelId);
+  if (v.modelId && v.below) q.set('below', `${v.modelId}@${v.below}`);
+  for (const k of FLAGS) if (v[k]) q.set(k, 'true');
+  q.set('sort', v.sort);
+  q.set('order', v.order);
+  if (v.offset) q.set('offset', String(v.offset));
+  return q;
+}
+
+/** The page's own address: the form's fields as they are. */
 function query(v) {
   const q = new URLSearchParams();
   for (const k of FILTERS) if (v[k]) q.set(k, v[k]);
@@ -49,6 +63,7 @@ function showForm() {
   $('fleet-q').value = view.q;
   $('fleet-model').value = view.modelId;
   $('fleet-below').value = view.below;
+  $('fleet-model').required = view.below !== '';
   for (const k of FLAGS) $(`fleet-${k}`).checked = view[k];
   for (const th of document.querySelectorAll('#fleet th[data-sort]')) {
     const sorted = th.dataset.sort === view.sort;
@@ -67,7 +82,7 @@ function createRow() {
     cell(L.timeZone),
     cell(L.phones, { class: 'number' }),
     cell(L.typesBehind, { class: 'behind' }),
-    cell(L.runningRollouts, { class: 'running' }),
+    cell(L.runningRollouts, { class: 'rollouts' }),
     cell(L.failuresWeek, { class: 'failures' }),
     cell(L.nextUpdate, { class: 'when' }),
     cell(L.switches, { class: 'switches' }),
@@ -112,7 +127,14 @@ function updateRow(row, p) {
       ? fill(L.failuresItem, { count: p.failedRollouts, at: formatInstant(L, p.lastFailureAt, p.timeZone) })
       : '0',
   );
-  setContent(next, p.nextUpdateAt ? formatInstant(L, p.nextUpdateAt, p.timeZone) : L.none);
+  setContent(
+    next,
+    p.nextUpdateAt
+      ? formatInstant(L, p.nextUpdateAt, p.timeZone)
+      : p.updateMoment && !p.autoDownloadInstall
+        ? L.offR8
+        : L.none,
+  );
   setContent(
     switches,
     el('div', {}, fill(L.automaticShort, { state: p.autoDownloadInstall ? L.on : L.off })),
@@ -127,7 +149,7 @@ function updateRow(row, p) {
 }
 
 async function load() {
-  const data = await api('GET', `/api/fleet?${query(view)}&limit=${PAGE}`);
+  const data = await api('GET', `/api/fleet?${apiQuery(view)}&limit=${PAGE}`);
   if (data.total === 1 && !filtered(view) && view.offset === 0) {
     // One PBX (a PBX-scoped token, or a deployment of one): its page is the view.
     location.assign(pageLink(data.pbxes[0].id));
@@ -175,6 +197,10 @@ async function start() {
   await poller.start();
 }
 
+// A version to compare with needs the type whose versions it means.
+$('fleet-below').addEventListener('input', () => {
+  $('fleet-model').required = $('fleet-below').value.trim() !== '';
+});
 $('fleet-filter').addEventListener('submit', (event) => {
   event.preventDefault();
   change({
