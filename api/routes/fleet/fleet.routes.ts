@@ -29,7 +29,7 @@ export const FleetQuerySchema = z.object({
   timeZone: TimeZoneSchema.optional(),
   sort: z.enum(FLEET_SORTS).default('id'),
   order: z.enum(['asc', 'desc']).default('asc'),
-  offset: decimalCount('offset', 0, 1_000_000, 0),
+  offset: decimalCount('offset', 0, 100_000, 0),
   limit: decimalCount('limit', 1, 200, 50),
 });
 

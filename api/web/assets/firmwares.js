@@ -185,7 +185,10 @@ function renderNext() {
   );
 }
 
-/** The PBX and its lifecycle status (a Temporal query until issue 14 moves it to the database): never per tick. */
+/**
+ * The PBX and its lifecycle status (a Temporal query until issue 14 moves it to the database): read when something
+ * changed (the journal moved, a button, a setting) or a moment it shows has passed, never on every tick.
+ */
 async function loadPbxAndStatus() {
   const [p, s] = await Promise.all([api('GET', base), api('GET', `${base}/status`)]);
   pbx = p;
@@ -195,9 +198,13 @@ async function loadPbxAndStatus() {
   renderNext();
 }
 
-/** A moment shown under "what happens next" has passed: read the status again (at most once a minute). */
+/**
+ * A moment shown under "what happens next" has passed, or the status could not be read: read it again (at most once
+ * a minute).
+ */
 function statusOutdated() {
-  if (!status || Date.now() - statusReadAt < 60_000) return false;
+  if (status === undefined || Date.now() - statusReadAt < 60_000) return false;
+  if (status === null) return true;
   const now = Date.now();
   return [status.nextWeeklyCheck, status.pendingDownloadAt, status.nextScheduledUpdate].some(
     (iso) => iso && Date.parse(iso) <= now,
