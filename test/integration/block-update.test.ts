@@ -19,7 +19,7 @@ import {
   setFirmwareTargets,
 } from '../../db/queries/phones.ts';
 import { setAutoUpdate } from '../../db/queries/type-settings.ts';
-import { journal, phoneAccounts, rolloutResults, typeSettings } from '../../db/schema.ts';
+import { journal, phoneAccounts, rolloutResults } from '../../db/schema.ts';
 import { createSimulatedFleet, fleetSpecOf, type SimulatedFleetAccounts } from '../../simulator/accounts.ts';
 import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import type { Failure } from '../../simulator/types.ts';
@@ -400,7 +400,7 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
     let notifies = 0;
     answering.on('message', (msg, from) => {
       const rq = sip.parse(msg.toString('binary'));
-      if (!rq || rq.method !== 'NOTIFY') return;
+      if (rq?.method !== 'NOTIFY') return;
       notifies++;
       const rs = sip.makeResponse(rq, 200, 'OK');
       answering.send(Buffer.from(sip.stringify(rs), 'binary'), from.port, from.address);
