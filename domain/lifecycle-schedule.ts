@@ -2,7 +2,7 @@
  * What a PBX's lifecycle does next, and when (R9, R10, R11): a pure function of its moments and what already ran.
  * The workflow asks it after every step and sleeps until the answer's moment; tests ask it directly.
  */
-import { nextWeeklyOccurrence, type WeeklyMoment } from './timing.ts';
+import { formatLocal, nextWeeklyOccurrence, type WeeklyMoment } from './timing.ts';
 
 export interface ScheduleState {
   timeZone: string;
@@ -59,4 +59,20 @@ export function dueNow(s: ScheduleState, now: number): Due | null {
 /** The moment the lifecycle next has something to do. */
 export function nextWakeAt(s: ScheduleState): number {
   return (upcomingSteps(s)[0] as Due).at;
+}
+
+/** What each scheduled step is called where a human reads it (timer summaries in the Temporal UI). */
+export const STEP_NAMES: Record<ScheduledStep, string> = {
+  'weekly-check': 'weekly check (R9)',
+  'evening-download': 'evening download (R10)',
+  'scheduled-update': 'update moment (R11)',
+};
+
+/**
+ * The summary of the timer the lifecycle sleeps on: which step it wakes for and when, in the PBX's zone
+ * ("weekly check (R9) at Tue 2026-12-08 10:00 Europe/Berlin (UTC+01:00)").
+ */
+export function wakeSummary(s: ScheduleState): string {
+  const next = upcomingSteps(s)[0] as Due;
+  return `${STEP_NAMES[next.step]} at ${formatLocal(next.at, s.timeZone)}`;
 }

@@ -206,3 +206,21 @@ export function parseWeeklyMoment(input: { weekday: string; time: string }): Wee
   if (!m) throw new RangeError('time must be HH:MM (00:00–23:59)');
   return { day, minute: Number(m[1]) * 60 + Number(m[2]) };
 }
+
+/**
+ * An instant as the PBX's admin reads it: weekday, local date and time, and the zone with its offset at that instant
+ * ("Sun 2026-12-06 03:00 Europe/Berlin (UTC+01:00)"). Used where a human reads times outside the page, e.g. the
+ * Temporal UI's current details and timer summaries.
+ */
+export function formatLocal(epochMs: number, timeZone: string): string {
+  const l = toLocal(epochMs, timeZone);
+  const day = SHORT_DAYS[weekdayOf(l.year, l.month, l.day)];
+  const offsetMin = Math.round(offsetAt(epochMs, timeZone) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return `${day} ${l.year}-${pad2(l.month)}-${pad2(l.day)} ${pad2(l.hour)}:${pad2(l.minute)} ${timeZone} (UTC${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)})`;
+}
+
+/** Indexed like weekdayOf: 0 = Monday. */
+const SHORT_DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const pad2 = (n: number) => String(n).padStart(2, '0');

@@ -1,5 +1,5 @@
 /** Activity proxies with the timeouts and retry policies each kind of work needs. */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions as TemporalActivityOptions } from '@temporalio/workflow';
 import type { DownloadActivityFns, LifecycleActivityFns, PhoneActivityFns } from '../activities/contracts.ts';
 import { DEFAULT_QUEUES, type TaskQueueNames } from './messages.ts';
 
@@ -30,7 +30,7 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: 
   });
 
   /** Downloads can be hundreds of MB: heartbeats carry the offset, so a retry resumes instead of restarting. */
-  const downloads = proxyActivities<DownloadActivityFns>({
+  const downloadOptions: TemporalActivityOptions = {
     taskQueue: queues.downloads,
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: '1 minute',
@@ -40,7 +40,8 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: 
       maximumInterval: '10 minutes',
       maximumAttempts: 12,
     },
-  });
+  };
+  const downloads = proxyActivities<DownloadActivityFns>(downloadOptions);
 
   /**
    * One block of ≤ 50 phones: notify, wait for them to flash and come back (R12). The block heartbeats every few
@@ -48,7 +49,7 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: 
    * from its durable per-phone record (no phone notified twice). Retried without an attempt limit: a database
    * or edge outage makes the rollout wait and go on; only a block that cannot run as asked stops it.
    */
-  const phones = proxyActivities<PhoneActivityFns>({
+  const phoneOptions: TemporalActivityOptions = {
     taskQueue: queues.phones,
     startToCloseTimeout: '45 minutes',
     heartbeatTimeout: '30 seconds',
@@ -59,9 +60,18 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: 
       maximumInterval: '1 minute',
       nonRetryableErrorTypes: ['InvalidBlock', 'AutoUpdateOff'],
     },
-  });
+  };
+  const phones = proxyActivities<PhoneActivityFns>(phoneOptions);
 
-  return { bookkeeping, catalog, downloads, phones };
+  /**
+   * The same activities with a one-line summary the Temporal UI shows beside the scheduled activity (user metadata),
+   * e.g. "download yealink-t54w 96.86.0.70" or "block 2 of 4: 50 phones of yealink-t54w → 96.86.0.70".
+   */
+  const downloadsAs = (summary: string) =>
+    proxyActivities<DownloadActivityFns>({ ...downloadOptions, summary });
+  const phonesAs = (summary: string) => proxyActivities<PhoneActivityFns>({ ...phoneOptions, summary });
+
+  return { bookkeeping, catalog, downloads, phones, downloadsAs, phonesAs };
 }
 
 export type Activities = ReturnType<typeof activitiesFor>;

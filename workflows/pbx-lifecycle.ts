@@ -28,9 +28,10 @@ import {
   nextWakeAt,
   nextWeeklyCheckAt,
   type ScheduleState,
+  wakeSummary,
 } from '../domain/lifecycle-schedule.ts';
 import { reason } from '../domain/reasons.ts';
-import { drawDownloadMoment } from '../domain/timing.ts';
+import { drawDownloadMoment, formatLocal } from '../domain/timing.ts';
 import { activitiesFor } from './activities.ts';
 import {
   assertValid,
@@ -130,12 +131,15 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
       ]);
     }
     const next = nextUpdateAt();
+    /** Times as the PBX's admin reads them: local, with the zone (the Temporal UI shows details verbatim). */
+    const local = (ms: number) => formatLocal(ms, settings.timeZone);
     setCurrentDetails(
       [
-        `**PBX ${pbxId}** · ${p} · time zone ${settings.timeZone}`,
-        `next weekly check: ${new Date(nextCheckAt()).toISOString()}`,
-        `download pending: ${carried.pendingDownload ? new Date(carried.pendingDownload.at).toISOString() : '—'}`,
-        `next update: ${next ? new Date(next).toISOString() : 'not configured'} · automatic download/installation ${settings.autoDownloadInstall ? 'on' : 'off'}`,
+        `**PBX ${pbxId}** · ${p}`,
+        `next weekly check: ${local(nextCheckAt())}`,
+        `download pending: ${carried.pendingDownload ? local(carried.pendingDownload.at) : '—'}`,
+        `next update: ${next ? local(next) : 'not configured'}`,
+        `automatic download/installation ${settings.autoDownloadInstall ? 'on' : 'off (R8)'}`,
         `rollouts running: ${[...rollouts.values()].map((r) => r.workflowId).join(', ') || '—'}`,
       ].join('\n\n'),
     );
@@ -408,9 +412,11 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     }
 
     const seen = wakeups;
+    // The timer's summary names the step it waits for and its local moment (the Temporal UI's event history).
     await condition(
       () => settingsDirty || wakeups !== seen,
       Math.max(1, nextWakeAt(schedule()) - Date.now()),
+      { summary: wakeSummary(schedule()) },
     );
   }
 }

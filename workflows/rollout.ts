@@ -46,7 +46,7 @@ function rolloutFailed(result: RolloutSummary): ApplicationFailure {
 
 export async function phoneRollout(args: RolloutArgs): Promise<RolloutSummary> {
   const acts = activitiesFor(args.queues);
-  const phonesQueue = activitiesFor(args.queues, { phonesScheduleToStart: EDGE_WAIT }).phones;
+  const phonesQueue = activitiesFor(args.queues, { phonesScheduleToStart: EDGE_WAIT });
   const { workflowId, runId } = workflowInfo();
   const actor = { why: args.why, who: args.who };
   let status: RolloutStatus = 'running';
@@ -169,15 +169,19 @@ export async function phoneRollout(args: RolloutArgs): Promise<RolloutSummary> {
   async function runBlock(index: number, phoneIds: number[]): Promise<typeof stopped> {
     for (;;) {
       try {
-        await phonesQueue.updatePhoneBlock({
-          pbxId: args.pbxId,
-          modelId: args.modelId,
-          targetVersion: args.targetVersion,
-          phoneIds,
-          rolloutId: runId,
-          block: index,
-          ...actor,
-        });
+        await phonesQueue
+          .phonesAs(
+            `block ${index + 1} of ${blocks}: ${phoneIds.length} phones of ${args.modelId} → ${args.targetVersion}`,
+          )
+          .updatePhoneBlock({
+            pbxId: args.pbxId,
+            modelId: args.modelId,
+            targetVersion: args.targetVersion,
+            phoneIds,
+            rolloutId: runId,
+            block: index,
+            ...actor,
+          });
         if (why?.code === 'waiting-for-edge') {
           why = null;
           await acts.bookkeeping.noteRolloutWaiting({ rolloutId: runId, reason: null });

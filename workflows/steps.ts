@@ -109,7 +109,9 @@ export async function runDownloads(
 ): Promise<DownloadResult[]> {
   const settled = await Promise.allSettled(
     items.map((i) =>
-      acts.downloads.downloadFirmware({ pbxId, modelId: i.modelId, releaseId: i.releaseId, ...actor }),
+      acts
+        .downloadsAs(`download ${i.modelId} ${i.version} (${actor.why})`)
+        .downloadFirmware({ pbxId, modelId: i.modelId, releaseId: i.releaseId, ...actor }),
     ),
   );
   const done: DownloadResult[] = [];
