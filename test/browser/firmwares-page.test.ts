@@ -128,7 +128,9 @@ describe('the Firmwares page in real Chromium (R15, R7, R12)', () => {
 
     // Download now: the firmware comes to the PBX; the overview shows it as newest local.
     await page.getByRole('button', { name: 'Download now' }).click();
-    await expect.poll(() => page.locator('#action-result').textContent()).toContain(`T54W ${NEW}: started`);
+    await expect
+      .poll(() => page.locator('#action-result').textContent(), { timeout: 20_000 })
+      .toContain(`T54W ${NEW}: started`);
     await expect.poll(() => row.locator('.newest-local').textContent(), { timeout: 60_000 }).toBe(NEW);
 
     // R7: Auto-Update off → Update now is refused for the type, and the page shows why.
@@ -136,8 +138,9 @@ describe('the Firmwares page in real Chromium (R15, R7, R12)', () => {
     await autoUpdate.uncheck();
     await expect.poll(() => autoUpdate.isEnabled()).toBe(true);
     await page.getByRole('button', { name: 'Update now' }).click();
+    // The button's answer needs the lifecycle's Update (seconds under load), not a fixed 1 s.
     await expect
-      .poll(() => page.locator('#action-result li.refused').textContent())
+      .poll(() => page.locator('#action-result li.refused').textContent(), { timeout: 20_000 })
       .toBe('T54W: refused – Auto-Update is off for T54W');
     const [none] = await system.database.db
       .select({ n: count() })
@@ -152,7 +155,7 @@ describe('the Firmwares page in real Chromium (R15, R7, R12)', () => {
       .toBe(true);
     await page.getByRole('button', { name: 'Update now' }).click();
     await expect
-      .poll(() => page.locator('#action-result li.started').textContent())
+      .poll(() => page.locator('#action-result li.started').textContent(), { timeout: 20_000 })
       .toBe(`T54W: started → ${NEW}`);
     const progress = page.locator('#rollouts tr[data-model="yealink-t54w"]');
     await expect
