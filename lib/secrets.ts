@@ -2,6 +2,8 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createSecretKey,
+  type KeyObject,
   randomBytes,
   scrypt as scryptCb,
   timingSafeEqual,
@@ -43,9 +45,20 @@ export function sipHa1(user: string, realm: string, password: string): string {
   return createHash('md5').update(`${user}:${realm}:${password}`).digest('hex');
 }
 
-/** The AES-256 key behind SECRETS_KEY (any string of 16+ characters; SHA-256 spreads it over 32 bytes). */
-function aesKey(secretsKey: string): Buffer {
-  return createHash('sha256').update(`pfd-secrets-v1\0${secretsKey}`).digest();
+const aesKeys = new Map<string, KeyObject>();
+
+/**
+ * The AES-256 key behind SECRETS_KEY (any string of 16+ characters; SHA-256 spreads it over 32 bytes), derived
+ * once per key: every provisioning file opens a sealed password with it.
+ */
+function aesKey(secretsKey: string): KeyObject {
+  let key = aesKeys.get(secretsKey);
+  if (!key) {
+    key = createSecretKey(createHash('sha256').update(`pfd-secrets-v1\0${secretsKey}`).digest());
+    if (aesKeys.size > 16) aesKeys.clear();
+    aesKeys.set(secretsKey, key);
+  }
+  return key;
 }
 
 /**
