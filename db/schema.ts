@@ -139,6 +139,25 @@ export const phoneAccounts = pgTable(
   ],
 );
 
+/**
+ * R6 "in use": phones per PBX, type and reported version ('' = not reported yet), kept current by statement
+ * triggers on phone_accounts (migration 0004_phone_version_counts_trigger, hand-written: drizzle-kit does not
+ * generate triggers), so the overview reads a handful of rows instead of counting every phone of the PBX.
+ */
+export const phoneVersionCounts = pgTable(
+  'phone_version_counts',
+  {
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    /** The installed version; '' for phones that have not reported one. */
+    version: text('version').notNull(),
+    phones: integer('phones').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pbxId, t.modelId, t.version] })],
+);
+
 /** Releases as last seen in the signed catalog of the firmware server (deployment-wide). */
 export const catalogReleases = pgTable(
   'catalog_releases',

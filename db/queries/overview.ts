@@ -1,22 +1,37 @@
-import { arrayOverlaps, count, eq } from 'drizzle-orm';
+import { and, arrayOverlaps, eq, inArray, ne } from 'drizzle-orm';
 import type { OverviewInput } from '../../domain/overview.ts';
 import type { Db } from '../client.ts';
-import { catalogReleases, localFirmware, phoneAccounts, phoneModels } from '../schema.ts';
+import { catalogReleases, localFirmware, phoneModels, phoneVersionCounts } from '../schema.ts';
 import { getAutoUpdate } from './type-settings.ts';
 
-/** Everything the R6 overview rule needs for one PBX, in five small queries. */
+/**
+ * Phones per type and reported version (null = not reported yet) of one PBX, from the counts the database keeps
+ * current (phone_version_counts): a few rows whatever the number of phones.
+ */
+export async function phonesPerVersion(
+  db: Db,
+  pbxId: string,
+): Promise<Array<{ modelId: string; version: string | null; phones: number }>> {
+  const rows = await db
+    .select({
+      modelId: phoneVersionCounts.modelId,
+      version: phoneVersionCounts.version,
+      phones: phoneVersionCounts.phones,
+    })
+    .from(phoneVersionCounts)
+    .where(and(eq(phoneVersionCounts.pbxId, pbxId), ne(phoneVersionCounts.phones, 0)));
+  return rows.map((r) => ({ ...r, version: r.version === '' ? null : r.version }));
+}
+
+/** Everything the R6 overview rule needs for one PBX, in five small queries (none reads every phone). */
 export async function loadOverviewInput(db: Db, pbxId: string): Promise<OverviewInput> {
-  const installed = await db
-    .select({ modelId: phoneAccounts.modelId, version: phoneAccounts.installedVersion, phones: count() })
-    .from(phoneAccounts)
-    .where(eq(phoneAccounts.pbxId, pbxId))
-    .groupBy(phoneAccounts.modelId, phoneAccounts.installedVersion);
+  const installed = await phonesPerVersion(db, pbxId);
   const modelIds = [...new Set(installed.map((i) => i.modelId))];
   if (modelIds.length === 0) {
     return { types: [], installed: [], localFirmware: [], catalogReleases: [], autoUpdate: [] };
   }
   const [models, local, releases, autoUpdate] = await Promise.all([
-    db.select().from(phoneModels),
+    db.select().from(phoneModels).where(inArray(phoneModels.id, modelIds)),
     db
       .select({
         modelId: localFirmware.modelId,
