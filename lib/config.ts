@@ -44,6 +44,8 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40),
   WORKER_MAX_CONCURRENT_DOWNLOADS: positive.default(4),
   WORKER_MAX_CONCURRENT_BLOCKS: positive.default(20),
+  /** Lifecycle workflows a worker keeps in memory between tasks (README "Scaling out": ~0.5 MiB each). */
+  WORKER_MAX_CACHED_WORKFLOWS: positive.default(2000),
 
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: port.default(3000),
@@ -103,6 +105,7 @@ export interface Config {
     maxConcurrentWorkflowTasks: number;
     maxConcurrentDownloads: number;
     maxConcurrentBlocks: number;
+    maxCachedWorkflows: number;
   };
   api: {
     host: string;
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentDownloads: e.WORKER_MAX_CONCURRENT_DOWNLOADS,
       maxConcurrentBlocks: e.WORKER_MAX_CONCURRENT_BLOCKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     },
     api: {
       host: e.API_HOST,

@@ -106,10 +106,36 @@ export const list = createRoute({
   path: '/api/pbxes',
   tags,
   security,
-  summary: 'The PBXes this token may see (a PBX-scoped token: its own)',
+  summary: 'The PBXes this token may see (a PBX-scoped token: its own), a page at a time in id order',
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      after: z
+        .string()
+        .regex(PBX_ID_PATTERN, 'a PBX id')
+        .optional()
+        .openapi({ description: 'The last id of the previous page (its nextAfter)' }),
+      q: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .optional()
+        .openapi({ description: 'Only PBXes whose id or name contains this text (any case)' }),
+    }),
+  },
   responses: {
-    200: jsonContent(z.object({ pbxes: z.array(PbxSchema) }), 'PBXes'),
-    ...errorResponses(401),
+    200: jsonContent(
+      z.object({
+        pbxes: z.array(PbxSchema),
+        nextAfter: z
+          .string()
+          .nullable()
+          .openapi({ description: 'Pass as `after` for the next page; null on the last page' }),
+      }),
+      'PBXes',
+    ),
+    ...errorResponses(400, 401),
   },
 });
 
@@ -154,12 +180,15 @@ export const status = createRoute({
   path: '/api/pbxes/{pbxId}/status',
   tags,
   security,
-  summary: 'Live status of the PBX lifecycle workflow',
+  summary: 'Status of the PBX lifecycle workflow, as it last recorded it (it records every change)',
   request: { params: PbxIdParams },
   responses: {
     200: jsonContent(
-      z.object({ status: z.record(z.string(), z.unknown()).nullable() }),
-      'The workflow status, or null when it cannot answer right now',
+      z.object({
+        status: z.record(z.string(), z.unknown()).nullable(),
+        recordedAt: IsoDate.nullable().openapi({ description: 'When the workflow recorded it' }),
+      }),
+      'The workflow status, or null when the workflow has not recorded one yet',
     ),
     ...errorResponses(400, 401, 404),
   },
