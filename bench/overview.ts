@@ -86,17 +86,15 @@ const MODELS = [
 const stack = await startStack(say);
 try {
   const db = stack.db.db;
-  await db
-    .insert(phoneModels)
-    .values(
-      MODELS.map((m) => ({
-        id: m.id,
-        vendor: m.vendor,
-        model: m.model,
-        provisioningKey: m.provisioningKey,
-        imageManaged: Boolean(m.image),
-      })),
-    );
+  await db.insert(phoneModels).values(
+    MODELS.map((m) => ({
+      id: m.id,
+      vendor: m.vendor,
+      model: m.model,
+      provisioningKey: m.provisioningKey,
+      imageManaged: Boolean(m.image),
+    })),
+  );
   await db.insert(catalogReleases).values(
     MODELS.filter((m) => !m.image).flatMap((m) =>
       [...m.versions, `${m.versions[1]}.9`].map((version, i) => ({
@@ -176,12 +174,7 @@ try {
   const reading = await time(() => phonesPerVersion(db, 'big'));
 
   say('starting the API');
-  // BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there when it stops.
-  const api = await stack.startApi(
-    process.env.BENCH_PROFILE_DIR
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
-      : {},
-  );
+  const api = await stack.startApi();
   const token = await stack.adminToken();
   const load = async (pbxId: string, seconds: number): Promise<LoadResult & { apiCpuMs: number }> => {
     const before = stack.cpu().api ?? 0;

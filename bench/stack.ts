@@ -3,6 +3,7 @@
  * Temporal dev server (in memory, with a Prometheus `/metrics` endpoint: an independent count of what reached
  * Temporal), optionally the reference firmware server, worker processes (`node worker/main.ts`) and the API
  * (`node api/main.ts`). Each process's CPU is read from /proc (bench/proc.ts), so a report can say who spent what.
+ * BENCH_PROFILE_DIR=<dir> makes the API process write a V8 CPU profile there when it stops.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,8 +89,22 @@ export async function startStack(say: (m: string) => void = () => {}): Promise<S
       TEMPORAL_ADDRESS: temporalAddress,
       LOG_LEVEL: 'warn',
       LOG_PRETTY: '0',
+      // Never another stack's firmware server on the default port; startFirmwareServer sets a real one.
+      FIRMWARE_SERVER_URL: process.env.BENCH_FIRMWARE_SERVER_URL ?? 'http://127.0.0.1:9',
     };
 
+    let stopping: Promise<void> | null = null;
+    const stopAll = () => {
+      stopping ??= (async () => {
+        for (const m of managed.reverse()) await m.stop('SIGTERM', 15_000).catch(() => {});
+        for (const s of stoppers.reverse()) await s().catch(() => {});
+      })();
+      return stopping;
+    };
+    // Ctrl-C or a kill still stops every process of the stack (the dev server runs in a process group of its own).
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void stopAll().then(() => process.exit(130)));
+    }
     return {
       dir,
       env,
@@ -108,8 +123,12 @@ export async function startStack(say: (m: string) => void = () => {}): Promise<S
       },
       async startApi(extra = {}) {
         const port = await freePort();
+        // BENCH_PROFILE_DIR: the API writes a V8 CPU profile there when it stops.
+        const profile = process.env.BENCH_PROFILE_DIR
+          ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
+          : {};
         const api = startProcess('api', process.execPath, [join(repoRoot, 'api/main.ts')], {
-          env: { ...env, API_HOST: '127.0.0.1', API_PORT: String(port), ...extra },
+          env: { ...env, API_HOST: '127.0.0.1', API_PORT: String(port), ...profile, ...extra },
           quiet: true,
         });
         managed.push(api);
@@ -133,7 +152,8 @@ export async function startStack(say: (m: string) => void = () => {}): Promise<S
         managed.push(fw);
         processes.set('firmware-server', { pid: fw.child.pid as number, tree: false });
         await waitForPort(port, 120_000);
-        return `http://127.0.0.1:${port}`;
+        env.FIRMWARE_SERVER_URL = `http://127.0.0.1:${port}`;
+        return env.FIRMWARE_SERVER_URL;
       },
       async adminToken() {
         return (await createApiToken(db.db, { name: `bench-${Date.now()}` })).token;
@@ -143,10 +163,7 @@ export async function startStack(say: (m: string) => void = () => {}): Promise<S
         for (const [name, p] of processes) out[name] = Math.round(cpuMsOf(p.pid, p.tree));
         return out;
       },
-      async stop() {
-        for (const m of managed.reverse()) await m.stop('SIGTERM', 15_000).catch(() => {});
-        for (const s of stoppers.reverse()) await s().catch(() => {});
-      },
+      stop: stopAll,
     };
   } catch (err) {
     for (const m of managed.reverse()) await m.stop('SIGKILL').catch(() => {});
