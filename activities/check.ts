@@ -93,6 +93,17 @@ export async function checkFirmware(deps: ActivityDeps, raw: CheckInput): Promis
       },
       'firmware check: firmware server unavailable, will retry',
     );
+    // R3 / issue 11: the first failure is journalled, so an admin whose Check now answered "retrying" sees why;
+    // the retries that follow only go to firmwares.log, and the final outcome is journalled by the workflow.
+    if ((activityContext()?.info.attempt ?? 1) === 1) {
+      await appendJournal(db, logs, {
+        pbxId: input.pbxId,
+        action: 'check.retrying',
+        why: input.why,
+        who: input.who,
+        details: { error: message },
+      });
+    }
     throw err;
   }
   if (!catalog.ok) {

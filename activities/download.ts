@@ -7,8 +7,13 @@
  *     heartbeating `{ offset }`. A retry — after a crash, a broken connection, a timeout — re-hashes the bytes already
  *     on disk and asks only for the rest (`Range: bytes=<offset>-`, `If-Range: <ETag>`).
  *  4. Size and sha256 are verified, the file fsynced and renamed atomically to its blob path; the blob row and the
- *     PBX's local_firmware row are written in the same locked transaction. A wrong hash deletes the partial file
- *     and fails without retry: nothing unverified is ever visible to phones.
+ *     PBX's local_firmware row are written in the same locked transaction. Wrong content (a sha256 or size that
+ *     does not match the catalog) deletes the partial file: nothing unverified is ever visible to phones. The bytes
+ *     may have been damaged on the way, so it is retried with the retry policy's backoff, at most
+ *     MAX_CORRUPT_ATTEMPTS times (counted in the heartbeat details); then it fails for good, journalled, and the next
+ *     weekly check finds the type still needing its download and schedules it again (issue 11, item 7).
+ *  5. What one PBX's journal and firmwares.log say is the same whether the bytes moved or another PBX had already
+ *     fetched them (R16: a tenant must not learn another's fleet); transfer figures go to the service log only.
  * Memory stays flat: the body is streamed in chunks of at most 1 MiB, whatever the file size.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -50,6 +55,9 @@ export const DOWNLOAD_FAILURES = {
   interrupted: 'DownloadInterrupted',
 } as const;
 
+/** Attempts that may fetch wrong content (sha256 or size) before the download fails for good. */
+export const MAX_CORRUPT_ATTEMPTS = 3;
+
 /** What a download heartbeats; a retry reads it back from `heartbeatDetails`. */
 export interface DownloadHeartbeat {
   sha256: string;
@@ -58,6 +66,8 @@ export interface DownloadHeartbeat {
   size: number;
   percent: number;
   phase: 'waiting' | 'hashing-partial' | 'downloading' | 'verifying';
+  /** Attempts so far that fetched wrong content (issue 11): bounded by MAX_CORRUPT_ATTEMPTS. */
+  corruptAttempts?: number;
 }
 
 const downloadInputSchema = z.object({
@@ -92,13 +102,42 @@ class Progress {
   constructor(ctx: Context | null, logger: Logger, release: CatalogReleaseRow) {
     this.#ctx = ctx;
     this.#logger = logger;
+    const previous = ctx?.info.heartbeatDetails as Partial<DownloadHeartbeat> | undefined;
     this.details = {
       sha256: release.sha256,
       offset: 0,
       size: release.size,
       percent: 0,
       phase: 'downloading',
+      ...(previous?.sha256 === release.sha256 && typeof previous.corruptAttempts === 'number'
+        ? { corruptAttempts: previous.corruptAttempts }
+        : {}),
     };
+  }
+
+  /**
+   * Wrong content arrived: the partial file is gone; retry from byte 0 unless MAX_CORRUPT_ATTEMPTS are used up.
+   * The count travels to the next attempt in the heartbeat details, sent before the failure is thrown.
+   */
+  corrupt(message: string, type: string): ApplicationFailure {
+    const attempts = (this.details.corruptAttempts ?? 0) + 1;
+    this.details = { ...this.details, corruptAttempts: attempts, offset: 0, percent: 0 };
+    this.#ctx?.heartbeat(this.details);
+    const details = [{ corruptAttempts: attempts, maxCorruptAttempts: MAX_CORRUPT_ATTEMPTS }];
+    if (attempts >= MAX_CORRUPT_ATTEMPTS || !this.#ctx) {
+      return ApplicationFailure.create({
+        message: `${message}; wrong content ${attempts} time(s), giving up until the next check`,
+        type,
+        nonRetryable: true,
+        details,
+      });
+    }
+    return ApplicationFailure.create({
+      message: `${message}; attempt ${attempts} of ${MAX_CORRUPT_ATTEMPTS}, retrying`,
+      type,
+      nonRetryable: false,
+      details,
+    });
   }
 
   update(offset: number, phase: DownloadHeartbeat['phase'], force = false): void {
@@ -120,6 +159,9 @@ class Progress {
     }
   }
 }
+
+/** The body is longer than the catalog says: wrong content, found while streaming. */
+class TooLong extends Error {}
 
 function abortReason(signal: AbortSignal | undefined): unknown {
   return signal?.aborted ? signal.reason : undefined;
@@ -229,7 +271,7 @@ async function fetchToPartial(
     if (length !== undefined && Number(length) !== expected) {
       await res.body.dump();
       await removePartial(store, sha256);
-      throw ApplicationFailure.nonRetryable(
+      throw progress.corrupt(
         `${release.fileName}: server sends ${length} bytes from offset ${offset}, the catalog says ${expected}`,
         DOWNLOAD_FAILURES.sizeMismatch,
       );
@@ -268,10 +310,7 @@ async function fetchToPartial(
       for await (const data of res.body) {
         const chunk = data as Buffer;
         if (received + chunk.length > size) {
-          throw ApplicationFailure.nonRetryable(
-            `${release.fileName}: more bytes than the catalog's ${size}`,
-            DOWNLOAD_FAILURES.sizeMismatch,
-          );
+          throw new TooLong(`${release.fileName}: more bytes than the catalog's ${size}`);
         }
         hash.update(chunk);
         received += chunk.length;
@@ -295,9 +334,9 @@ async function fetchToPartial(
     }
     progress.update(offset, 'downloading', true);
     if (failure !== undefined) {
-      if (failure instanceof ApplicationFailure && failure.nonRetryable) {
+      if (failure instanceof TooLong) {
         await removePartial(store, sha256);
-        throw failure;
+        throw progress.corrupt(failure.message, DOWNLOAD_FAILURES.sizeMismatch);
       }
       throw (
         abortReason(signal) ??
@@ -322,10 +361,10 @@ async function fetchToPartial(
   if (digest !== sha256) {
     await removePartial(store, sha256);
     const message = `${release.fileName}: sha256 ${digest} does not match the catalog's ${sha256}; discarded`;
-    // After a resume the bytes on disk may be to blame: one clean attempt from byte 0 is worth it.
-    if (transfer.resumedFrom > 0)
-      throw ApplicationFailure.retryable(`${message} (resumed download)`, DOWNLOAD_FAILURES.hashMismatch);
-    throw ApplicationFailure.nonRetryable(message, DOWNLOAD_FAILURES.hashMismatch);
+    throw progress.corrupt(
+      transfer.resumedFrom > 0 ? `${message} (resumed download)` : message,
+      DOWNLOAD_FAILURES.hashMismatch,
+    );
   }
   return transfer;
 }
@@ -424,8 +463,10 @@ export async function downloadFirmware(deps: ActivityDeps, raw: DownloadInput): 
     const fetched = transfer?.fetched ?? 0;
     const mbPerS =
       fetched > 0 ? Number((fetched / 1e6 / Math.max(durationMs / 1000, 0.001)).toFixed(1)) : undefined;
-    flog.info(
+    // The operator's service log knows how the bytes came (fetched, resumed, or already in the shared store)...
+    deps.logger.info(
       {
+        pbx: input.pbxId,
         ...logBase,
         outcome,
         bytes: fetched,
@@ -434,18 +475,23 @@ export async function downloadFirmware(deps: ActivityDeps, raw: DownloadInput): 
         durationMs,
         mbPerS,
         sha256: release.sha256,
-        deleteAtNextRestart: ref.deleteAtNextRestart || undefined,
       },
       outcome === 'stored' ? 'firmware downloaded' : 'firmware already in the shared store',
+    );
+    // ...the PBX's own log and journal say only that its firmware is stored (R16: nothing about other tenants).
+    flog.info(
+      {
+        ...logBase,
+        outcome: 'stored',
+        sha256: release.sha256,
+        deleteAtNextRestart: ref.deleteAtNextRestart || undefined,
+      },
+      'firmware stored',
     );
     await journal('firmware.downloaded', {
       sha256: release.sha256,
       size: release.size,
-      fetchedBytes: fetched,
-      reused: outcome === 'reused',
-      ...(transfer?.resumedFrom ? { resumedFrom: transfer.resumedFrom } : {}),
       ...(ref.deleteAtNextRestart ? { deleteAtNextRestart: true } : {}),
-      durationMs,
     });
     return {
       ...base,
@@ -480,19 +526,31 @@ export async function downloadFirmware(deps: ActivityDeps, raw: DownloadInput): 
   } catch (err) {
     const final = err instanceof ApplicationFailure && err.nonRetryable;
     const message = err instanceof Error ? err.message : String(err);
+    const corrupt =
+      err instanceof ApplicationFailure &&
+      (err.type === DOWNLOAD_FAILURES.hashMismatch || err.type === DOWNLOAD_FAILURES.sizeMismatch);
     flog[final ? 'error' : 'warn'](
       {
         ...logBase,
-        outcome: final ? 'failed' : 'interrupted',
+        outcome: final ? 'failed' : corrupt ? 'discarded' : 'interrupted',
         error: message,
         type: err instanceof ApplicationFailure ? err.type : undefined,
         offset: progress.details.offset,
         durationMs: Math.round(performance.now() - started),
       },
-      final ? 'firmware download failed' : 'firmware download interrupted, will resume',
+      final
+        ? 'firmware download failed'
+        : corrupt
+          ? 'firmware download had wrong content, discarded; will retry'
+          : 'firmware download interrupted, will resume',
     );
     if (final) {
-      await journal('firmware.download-failed', { error: message, type: (err as ApplicationFailure).type });
+      const attempts = (err as ApplicationFailure).details?.[0] as { corruptAttempts?: number } | undefined;
+      await journal('firmware.download-failed', {
+        error: message,
+        type: (err as ApplicationFailure).type,
+        ...(attempts?.corruptAttempts ? { attempts: attempts.corruptAttempts } : {}),
+      });
     }
     throw err;
   } finally {

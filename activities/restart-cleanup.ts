@@ -51,11 +51,12 @@ export async function restartCleanup(
       who: input.who,
       removed: removed.map((r) => ({ model: r.modelId, version: r.version })),
       keptBecauseAccountReturned: kept.map((r) => ({ model: r.modelId, version: r.version })),
-      blobsDeleted: deleted.length,
       durationMs: Math.round(performance.now() - started),
     },
     'restart clean-up',
   );
+  // Whether a blob went depends on other PBXes still using it: the operator's log only (issue 11, R16).
+  deps.logger.info({ pbx: input.pbxId, blobsDeleted: deleted.length }, 'shared store garbage collected');
   return {
     removed: removed.map((r) => ({ modelId: r.modelId, version: r.version })),
     blobsDeleted: deleted.length,

@@ -1,12 +1,16 @@
 import { bodyLimit } from 'hono/body-limit';
 import { requireToken } from './auth.ts';
 import { type ApiDeps, createRouter } from './env.ts';
-import { onApiError, onNotFound } from './errors.ts';
+import { methodsAllowed, onApiError, onNotFound } from './errors.ts';
 import { checkHealth } from './health.ts';
+import { openApiDocument } from './openapi.ts';
 import { accountRoutes } from './routes/accounts/accounts.index.ts';
 import { actionRoutes } from './routes/actions/actions.index.ts';
+import { fleetRoutes } from './routes/fleet/fleet.index.ts';
 import { journalRoutes } from './routes/journal/journal.index.ts';
+import { logRoutes } from './routes/logs/logs.index.ts';
 import { pbxRoutes } from './routes/pbxes/pbxes.index.ts';
+import { phoneRoutes } from './routes/phones/phones.index.ts';
 import { rolloutRoutes } from './routes/rollouts/rollouts.index.ts';
 import { typeRoutes } from './routes/types/types.index.ts';
 import { createWebRoutes } from './web/pages.ts';
@@ -31,8 +35,9 @@ export function createApp(deps: ApiDeps) {
       sql: deps.sql,
       temporal: deps.temporal,
       namespace: deps.config.temporal.namespace,
+      queues: deps.config.taskQueues,
     });
-    return c.json(health, health.ok ? 200 : 503);
+    return c.json(health, health.serving ? 200 : 503);
   });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -40,16 +45,8 @@ export function createApp(deps: ApiDeps) {
     scheme: 'bearer',
     description: 'An admin token from `npm run token -- create --name <who> [--pbx <id>]`',
   });
-  app.doc('/openapi.json', {
-    openapi: '3.0.3',
-    info: {
-      title: 'Phone firmware distribution — admin API',
-      version: '1',
-      description:
-        'Per PBX: overview (R6), switches (R7, R8), update moment (R11), Check/Download/Update now, PBX events ' +
-        '(R13, R5), rollouts (R12), journal (R14). A PBX-scoped token gets 404 for every other PBX (R16).',
-    },
-  });
+  // The document is derived from the routes' zod schemas; the known models come from the catalog (R1).
+  app.get('/openapi.json', async (c) => c.json(await openApiDocument(app, deps.db), 200));
 
   const maxSize = deps.config.api.maxBodyBytes;
   app.use(
@@ -60,7 +57,22 @@ export function createApp(deps: ApiDeps) {
     }),
     requireToken,
   );
-  for (const routes of [pbxRoutes, accountRoutes, typeRoutes, actionRoutes, rolloutRoutes, journalRoutes]) {
+  // After the token check: a wrong method on an admin path is the caller's business only once it may ask.
+  app.use(
+    '*',
+    methodsAllowed(() => app.routes),
+  );
+  for (const routes of [
+    pbxRoutes,
+    accountRoutes,
+    typeRoutes,
+    actionRoutes,
+    rolloutRoutes,
+    journalRoutes,
+    phoneRoutes,
+    logRoutes,
+    fleetRoutes,
+  ]) {
     app.route('/', routes);
   }
   // R15: the "Firmwares" page and its script; no data in them, so no token needed to load them.

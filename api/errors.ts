@@ -2,7 +2,7 @@
  * Every client mistake becomes a 4xx with `{ error, field? }` naming what was wrong; nothing is changed.
  * Only real faults (a bug, the database gone) become a 500, and they are logged.
  */
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
@@ -46,13 +46,24 @@ export function describeIssues(
     if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
     return path.length > 0 ? path.join('.') : target === 'json' ? 'body' : target;
   };
-  const first = issues[0];
+  const first = issues[0] && innermost(issues[0]);
   const field = first ? fieldOf(first) : 'body';
   return {
     error: first ? `${field}: ${first.message}` : 'invalid request',
     field,
-    issues: issues.map((i) => ({ field: fieldOf(i), message: i.message })),
+    issues: issues.map(innermost).map((i) => ({ field: fieldOf(i), message: i.message })),
   };
+}
+
+/**
+ * A value that matches no branch of a union (`updateMoment`: a moment or null) is reported by the branch that got
+ * furthest, so the answer names `updateMoment.time`, not just `updateMoment`.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const candidates = issue.errors.flat().map(innermost);
+  const best = candidates.reduce((a, b) => (b.path.length > a.path.length ? b : a));
+  return best.path.length === 0 ? issue : { ...best, path: [...issue.path, ...best.path] };
 }
 
 /** The defaultHook of every route: validation failures become 400 naming the field. */
@@ -88,6 +99,50 @@ export const onApiError: ErrorHandler<AppEnv> = (err, c) => {
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
   c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404);
+
+/**
+ * A path that exists with other methods is 405 with `Allow` (RFC 9110 15.5.6), and OPTIONS lists its methods.
+ * HEAD is answered wherever GET is. Where a literal segment and a parameter both match (`accounts/bulk`,
+ * `accounts/{accountId}`) the literal route is the resource, as in the router and the OpenAPI document.
+ */
+export function methodsAllowed(
+  routes: () => ReadonlyArray<{ method: string; path: string }>,
+): MiddlewareHandler<AppEnv> {
+  let table: Array<{ method: string; path: RegExp; literals: number }> | undefined;
+  const build = () =>
+    routes()
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => {
+        const parts = r.path.split('/');
+        const pattern = parts
+          .map((part) =>
+            part.startsWith(':')
+              ? '[^/]+'
+              : part === '*'
+                ? '.*'
+                : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          )
+          .join('/');
+        return {
+          method: r.method,
+          path: new RegExp(`^${pattern}$`),
+          literals: parts.filter((p) => p !== '*' && !p.startsWith(':')).length,
+        };
+      });
+  return async (c, next) => {
+    table ??= build();
+    const matching = table.filter((r) => r.path.test(c.req.path));
+    const literals = Math.max(...matching.map((r) => r.literals));
+    const methods = new Set(matching.filter((r) => r.literals === literals).map((r) => r.method));
+    if (methods.size === 0 || methods.has(c.req.method === 'HEAD' ? 'GET' : c.req.method)) return next();
+    if (methods.has('GET')) methods.add('HEAD');
+    methods.add('OPTIONS');
+    const allow = [...methods].sort().join(', ');
+    c.header('Allow', allow);
+    if (c.req.method === 'OPTIONS') return c.body(null, 204);
+    return c.json({ error: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}` }, 405);
+  };
+}
 
 /** The constraint a Postgres unique violation hit (drizzle wraps the driver's error in `cause`), if it was one. */
 export function uniqueViolation(err: unknown): string | undefined {

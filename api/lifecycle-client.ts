@@ -4,23 +4,17 @@
  * what was started or why not); settings changes are a signal. Each call starts the workflow if it is not running
  * (it is the PBX's long-lived entity; a missing one is a fault to heal, not an error to show).
  */
+import { randomUUID } from 'node:crypto';
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
 import { listPbxes, type PbxRow } from '../db/queries/pbxes.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
-import {
-  type LifecycleArgs,
-  type RolloutProgress,
-  rolloutProgressQuery,
-  settingsChangedSignal,
-  workflowIds,
-} from '../workflows/messages.ts';
+import { type LifecycleArgs, settingsChangedSignal, workflowIds } from '../workflows/messages.ts';
 import { ApiError } from './errors.ts';
 
 export const LIFECYCLE_WORKFLOW_TYPE = 'pbxLifecycle';
-const QUERY_TIMEOUT_MS = 5_000;
 
 type TemporalDeps = { config: Config; temporal: Client };
 type PbxMoment = Pick<PbxRow, 'id' | 'weeklyCheckDay' | 'weeklyCheckMinute' | 'phonesTaskQueue'>;
@@ -97,32 +91,117 @@ async function runningLifecycles(temporal: Client): Promise<Set<string>> {
   return ids;
 }
 
-/** Sends a button or PBX event to the workflow and waits for its answer. */
+/** An Update that starts the PBX's workflow if it is not running (a missing one is healed, not shown). */
+function startingIfNeeded(deps: TemporalDeps, pbx: PbxMoment) {
+  return new WithStartWorkflowOperation(LIFECYCLE_WORKFLOW_TYPE, {
+    ...startOptions(deps.config, pbx),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+}
+
+/** Sends a PBX event (or a button) to the workflow and waits for its answer, up to API_WORKFLOW_ANSWER_TIMEOUT_MS. */
 export async function askLifecycle<Ret, Arg>(
   deps: TemporalDeps,
   pbx: PbxMoment,
   update: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
 ): Promise<Ret> {
-  const timeoutMs = deps.config.api.workflowAnswerTimeoutMs;
-  const startWorkflowOperation = new WithStartWorkflowOperation(LIFECYCLE_WORKFLOW_TYPE, {
-    ...startOptions(deps.config, pbx),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  try {
-    return await deps.temporal.withAbortSignal(AbortSignal.timeout(timeoutMs), () =>
+  const startWorkflowOperation = startingIfNeeded(deps, pbx);
+  return asApiError(deps, pbx, () =>
+    deps.temporal.withAbortSignal(AbortSignal.timeout(deps.config.api.workflowAnswerTimeoutMs), () =>
       deps.temporal.workflow.executeUpdateWithStart(update, { args: [arg], startWorkflowOperation }),
-    );
+    ),
+  );
+}
+
+/** A button's answer: the workflow's result, or (not within `answerWaitMs`) where to fetch it later. */
+export type BriefAnswer<Ret> = { done: true; result: Ret } | { done: false; actionId: string };
+
+/**
+ * Sends a button to the workflow and waits at most `answerWaitMs` (issue 11, item 8): a check against a firmware
+ * server that keeps failing is retried by Temporal for up to an hour, and the admin should not hold a request open
+ * for that. What the button starts goes on either way; its result is fetched with {@link actionResult}.
+ */
+export async function askLifecycleBriefly<Ret, Arg>(
+  deps: TemporalDeps,
+  pbx: PbxMoment,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+): Promise<BriefAnswer<Ret>> {
+  const updateId = randomUUID();
+  const startWorkflowOperation = startingIfNeeded(deps, pbx);
+  const handle = await asApiError(deps, pbx, () =>
+    deps.temporal.withAbortSignal(AbortSignal.timeout(deps.config.api.workflowAnswerTimeoutMs), () =>
+      deps.temporal.workflow.startUpdateWithStart(update, {
+        args: [arg],
+        updateId,
+        waitForStage: 'ACCEPTED',
+        startWorkflowOperation,
+      }),
+    ),
+  );
+  const runId =
+    handle.workflowRunId ??
+    (await deps.temporal.workflow.getHandle(workflowIds.lifecycle(pbx.id)).describe()).runId;
+  const result = await waitForResult(deps, pbx, () => handle.result(), deps.config.api.answerWaitMs);
+  return result === undefined ? { done: false, actionId: `${updateId}.${runId}` } : { done: true, result };
+}
+
+/**
+ * The result of a button that answered 202 (issue 11, item 8): undefined while it still runs. The action id names
+ * the update and the run of this PBX's own workflow, so a tenant can only ever read its own PBX's answers.
+ */
+export async function actionResult<Ret>(
+  deps: TemporalDeps,
+  pbx: PbxMoment,
+  actionId: string,
+  waitMs: number,
+): Promise<Ret | undefined> {
+  // `<update id>.<run id>` (ACTION_ID_PATTERN, validated by the route): the update, in the run that took it.
+  const [updateId = '', runId = ''] = actionId.split('.');
+  const handle = deps.temporal.workflow
+    .getHandle(workflowIds.lifecycle(pbx.id), runId)
+    .getUpdateHandle<Ret>(updateId, { workflowRunId: runId });
+  return waitForResult(deps, pbx, () => handle.result(), waitMs);
+}
+
+/** The result if it comes within `waitMs`; undefined if not; refusals and Temporal trouble as ApiErrors. */
+async function waitForResult<Ret>(
+  deps: TemporalDeps,
+  pbx: PbxMoment,
+  result: () => Promise<Ret>,
+  waitMs: number,
+): Promise<Ret | undefined> {
+  try {
+    return await deps.temporal.withAbortSignal(AbortSignal.timeout(waitMs), result);
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      // The workflow's validator or handler refused: the admin gets its reason.
-      throw new ApiError(409, err.cause?.message ?? err.message);
-    }
+    if (isAbort(err) && !(err instanceof WorkflowUpdateFailedError)) return undefined;
+    if (isNotFound(err)) throw new ApiError(404, 'no such action on this PBX', 'actionId');
+    return asApiError(deps, pbx, () => Promise.reject(err));
+  }
+}
+
+/** What the workflow refused (409), what it did not answer in time (504), Temporal out of reach (503). */
+async function asApiError<T>(deps: TemporalDeps, pbx: PbxMoment, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, err.cause?.message ?? err.message);
     if (isAbort(err)) {
-      throw new ApiError(504, `the workflow of PBX ${pbx.id} did not answer within ${timeoutMs / 1000} s`);
+      const s = deps.config.api.workflowAnswerTimeoutMs / 1000;
+      throw new ApiError(504, `the workflow of PBX ${pbx.id} did not answer within ${s} s`);
     }
     throw new ApiError(503, `Temporal is not reachable: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+function isNotFound(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (e.name === 'WorkflowNotFoundError' || (e as { code?: number }).code === 5) return true;
+    if (/not found/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 /**
@@ -147,30 +226,6 @@ export async function notifySettingsChanged(
       'settings stored but the lifecycle workflow could not be signalled',
     );
     return false;
-  }
-}
-
-/** A rollout run's live progress (by workflow id, and run id when known), or null when it cannot answer. */
-export async function liveRolloutProgress(
-  deps: TemporalDeps,
-  workflowId: string,
-  runId?: string,
-): Promise<RolloutProgress | null> {
-  return queryOrNull(deps, workflowId, rolloutProgressQuery, runId);
-}
-
-async function queryOrNull<T>(
-  deps: TemporalDeps,
-  workflowId: string,
-  query: QueryDefinition<T, []>,
-  runId?: string,
-): Promise<T | null> {
-  try {
-    return await deps.temporal.withAbortSignal(AbortSignal.timeout(QUERY_TIMEOUT_MS), () =>
-      deps.temporal.workflow.getHandle(workflowId, runId).query(query),
-    );
-  } catch {
-    return null;
   }
 }
 

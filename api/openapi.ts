@@ -1,7 +1,9 @@
 /** Shared OpenAPI pieces: the error shape, path parameters, response helpers, the bearer security scheme. */
-import { z } from '@hono/zod-openapi';
-import { PBX_ID_PATTERN } from '../domain/pbx-id.ts';
-import { WEEKDAYS } from '../domain/timing.ts';
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Db } from '../db/client.ts';
+import { listPhoneModels } from '../db/queries/phone-models.ts';
+import { PbxIdSchema } from '../domain/ids.ts';
+import { vendorLabel } from '../domain/overview.ts';
 
 export const ErrorSchema = z
   .object({
@@ -18,6 +20,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'Conflicts with the current state; nothing was changed',
   413: 'Request body too large',
   415: 'Body is not application/json',
+  202: 'Still running; the answer so far',
   503: 'Temporal is not reachable',
   504: 'The PBX workflow did not answer in time',
 };
@@ -42,48 +45,44 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
 export const security = [{ bearer: [] }];
 
 /**
- * Names a schema defined outside the API (the workflow contract in workflows/messages.ts) as an OpenAPI component.
- * Schemas created before @hono/zod-openapi extended zod lack their own `.openapi`, so the extension's method is
- * applied from the prototype: it returns a named copy either way.
+ * OpenAPI links: which operations can follow a response, with the ids taken from it. They document the API's
+ * workflow (register a PBX → its accounts → its buttons) and drive schemathesis' stateful phase through it.
  */
-export function named<S extends z.ZodType>(schema: S, name: string, metadata?: { description?: string }): S {
-  const openapi = (z.ZodType.prototype as unknown as { openapi: (...a: unknown[]) => S }).openapi;
-  return openapi.call(schema, name, ...(metadata ? [metadata] : []));
+export function links(operationIds: string[], parameters: Record<string, string>) {
+  return Object.fromEntries(operationIds.map((operationId) => [operationId, { operationId, parameters }]));
 }
 
-export const PbxIdParams = z.object({
-  pbxId: z
-    .string()
-    .regex(PBX_ID_PATTERN, 'a PBX id is lower-case letters, digits and dashes')
-    .openapi({ param: { name: 'pbxId', in: 'path' }, example: 'acme' }),
-});
-
-export const ModelIdSchema = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'a model id looks like yealink-t54w')
-  .openapi({ example: 'yealink-t54w' });
-
-export const WeekdaySchema = z.enum(WEEKDAYS).openapi({ example: 'sunday' });
-
-export const WeeklyMomentSchema = z
-  .object({
-    day: WeekdaySchema,
-    time: z
-      .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is HH:MM, 00:00 to 23:59')
-      .openapi({ example: '03:00' }),
-  })
-  .strict()
-  .openapi('WeeklyMoment');
+export const PbxIdParams = z.object({ pbxId: PbxIdSchema });
 
 export const IsoDate = z.string().openapi({ format: 'date-time' });
 
-/** Positive integers that arrive as path or query text. */
-export const idText = (name: string) =>
-  z.coerce
-    .number({ error: `${name} must be a number` })
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER);
+const INFO = {
+  title: 'Phone firmware distribution — admin API',
+  version: '1',
+  description:
+    'Per PBX: overview (R6), switches (R7, R8), update moment (R11), Check/Download/Update now, PBX events ' +
+    '(R13, R5), rollouts (R12), journal (R14). A PBX-scoped token gets 404 for every other PBX (R16). ' +
+    'Free text (names) is at most the given length and never carries control characters or line breaks.',
+};
+
+/**
+ * The OpenAPI document, derived from the routes' zod schemas, with what only the deployment knows filled in: the
+ * model ids the catalog knows (R1), as ids and as "Vendor Model".
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any router built by createRouter
+export async function openApiDocument(app: OpenAPIHono<any>, db: Db) {
+  const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: INFO });
+  const models = await listPhoneModels(db);
+  const schemas = doc.components?.schemas as Record<string, Record<string, unknown>> | undefined;
+  if (models.length > 0 && schemas) {
+    const ids = models.map((m) => m.id).sort();
+    if (schemas.ModelId) schemas.ModelId.enum = ids;
+    if (schemas.PhoneModelName) {
+      schemas.PhoneModelName.enum = [
+        ...ids,
+        ...models.map((m) => `${vendorLabel(m.vendor)} ${m.model}`).sort(),
+      ];
+    }
+  }
+  return doc;
+}

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { appendJournal } from '../db/queries/journal.ts';
 import { deletePbx, getPbx, insertPbx, type PbxRow, sipDomainTaken } from '../db/queries/pbxes.ts';
-import { PBX_ID_PATTERN, pbxIdFromName } from '../domain/pbx-id.ts';
+import { pbxIdFromName } from '../domain/pbx-id.ts';
 import {
   drawDefaultUpdateMoment,
   drawWeeklyCheckMoment,
@@ -52,9 +52,6 @@ export async function registerPbx(
   who: string,
 ): Promise<{ pbx: PbxRow; provisioningPassword: string }> {
   const id = input.id ?? pbxIdFromName(input.name);
-  if (!PBX_ID_PATTERN.test(id)) {
-    throw new ApiError(400, 'id: no id can be derived from this name; give one ([a-z0-9-])', 'id');
-  }
   const sipDomain = input.sipDomain ?? `${id}.pbx.local`;
   if (await getPbx(deps.db, id)) throw new ApiError(409, `a PBX with id ${JSON.stringify(id)} exists`, 'id');
   if (await sipDomainTaken(deps.db, sipDomain)) {

@@ -1,5 +1,5 @@
 /**
- * The simulator side of `bench:fleet`: every PBX's simulated phones (simulator/fleet.ts, the vendors' documented
+ * The simulator side of `bench:rollout`: every PBX's simulated phones (simulator/fleet.ts, the vendors' documented
  * behaviour) in ONE process, from a JSON file holding an array of fleet specs. Prints `{"event":"booted",...}` once
  * every phone of every fleet has booted, and `{"event":"stopped",...}` with its CPU and peak RSS on SIGTERM.
  *

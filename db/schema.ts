@@ -133,7 +133,8 @@ export const phoneAccounts = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [
-    unique('phone_accounts_pbx_mac').on(t.pbxId, t.mac),
+    // A phone belongs to one PBX in a deployment (issue 11): its MAC is unique across all PBXes.
+    unique('phone_accounts_mac').on(t.mac),
     unique('phone_accounts_pbx_extension').on(t.pbxId, t.extension),
     index('phone_accounts_pbx_model').on(t.pbxId, t.modelId),
   ],
@@ -141,7 +142,7 @@ export const phoneAccounts = pgTable(
 
 /**
  * R6 "in use": phones per PBX, type and reported version ('' = not reported yet), kept current by statement
- * triggers on phone_accounts (migration 0004_phone_version_counts_trigger, hand-written: drizzle-kit does not
+ * triggers on phone_accounts (migration 0006_phone_version_counts_trigger, hand-written: drizzle-kit does not
  * generate triggers), so the overview reads a handful of rows instead of counting every phone of the PBX.
  */
 export const phoneVersionCounts = pgTable(
@@ -307,6 +308,8 @@ export const rolloutResults = pgTable(
      * of notifying it again), `answered` once the phone answered.
      */
     notify: text('notify', { enum: ['sending', 'answered'] }),
+    /** NOTIFYs sent to the phone in its block (a phone the edge failed gets another, at most three). */
+    notifies: integer('notifies').notNull().default(0),
     fromVersion: text('from_version'),
     reportedVersion: text('reported_version'),
     /** English text of the reason (logs, journal); `reason` holds its code and parameters for the page. */

@@ -18,7 +18,7 @@ export interface BatcherOptions<I, O> {
   key?(item: I): unknown;
   /** At most this many items per statement (default 500). */
   maxBatch?: number;
-  /** Statements of this batcher on their way at once (default 2: one being answered, one being sent). */
+  /** Statements of this batcher on their way at once (default 1: the next batch gathers while one is answered). */
   maxInFlight?: number;
 }
 

@@ -46,6 +46,8 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_BLOCKS: positive.default(20),
   /** Lifecycle workflows a worker keeps in memory between tasks (README "Scaling out": ~0.5 MiB each). */
   WORKER_MAX_CACHED_WORKFLOWS: positive.default(2000),
+  /** On SIGTERM a worker stops polling and lets running activities (downloads, blocks) finish this long. */
+  WORKER_SHUTDOWN_GRACE_MS: positive.default(300_000),
 
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: port.default(3000),
@@ -54,11 +56,20 @@ const envSchema = z.object({
   API_WORKFLOW_ANSWER_TIMEOUT_MS: positive.default(120_000),
   /** Largest request body the admin API accepts (bulk account creation is the biggest). */
   API_MAX_BODY_BYTES: positive.default(1024 * 1024),
+  /** A client must send its request headers within this time, and the whole request within the next (issue 11). */
+  API_HEADERS_TIMEOUT_MS: positive.default(10_000),
+  API_REQUEST_TIMEOUT_MS: positive.default(30_000),
+  /** How long Check now & co. wait for the workflow's answer before answering 202 with what is known (issue 11). */
+  API_ANSWER_WAIT_MS: positive.default(4_000),
+  /** On SIGTERM the API stops accepting and lets in-flight requests finish this long (> the answer timeout). */
+  API_SHUTDOWN_GRACE_MS: positive.default(130_000),
   PROVISIONING_PORT: port.default(8180),
   PROVISIONING_PUBLIC_URL: z.string().url().optional(),
   SIP_HOST: z.string().default('0.0.0.0'),
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().default('127.0.0.1'),
+  /** The SIP port phones are told in their files, when they reach the edge through a port mapping (default SIP_PORT). */
+  SIP_PUBLIC_PORT: port.optional(),
 
   FIRMWARE_SERVER_URL: z.string().url().default('http://127.0.0.1:8090'),
   /** Reference firmware server (firmware-server/): where it keeps its state, keys and hash cache. */
@@ -66,6 +77,10 @@ const envSchema = z.object({
   FIRMWARE_SERVER_HOST: z.string().default('127.0.0.1'),
   /** Scales the generated firmware sizes of a newly seeded reference server (1 = realistic, tens of MB). */
   FIRMWARE_SIZE_SCALE: z.coerce.number().positive().max(10).default(1),
+  /** Reference firmware server fault injection, for rehearsing a flaky server: share of requests answered 500. */
+  FIRMWARE_SERVER_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** … and share of file bodies cut off at a random byte. */
+  FIRMWARE_SERVER_TRUNCATE_SHARE: z.coerce.number().min(0).max(1).default(0),
   /** PBX side: headers / between-chunks timeout for catalog and firmware requests. */
   FIRMWARE_HTTP_TIMEOUT_MS: positive.default(30_000),
   CATALOG_PUBLIC_KEY: z.string().optional(),
@@ -106,6 +121,7 @@ export interface Config {
     maxConcurrentDownloads: number;
     maxConcurrentBlocks: number;
     maxCachedWorkflows: number;
+    shutdownGraceMs: number;
   };
   api: {
     host: string;
@@ -113,9 +129,13 @@ export interface Config {
     publicUrl: string;
     workflowAnswerTimeoutMs: number;
     maxBodyBytes: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    answerWaitMs: number;
+    shutdownGraceMs: number;
   };
   provisioning: { port: number; publicUrl: string };
-  sip: { host: string; port: number; publicHost: string };
+  sip: { host: string; port: number; publicHost: string; publicPort: number };
   firmwareServer: {
     url: string;
     publicKey: string | undefined;
@@ -124,6 +144,9 @@ export interface Config {
     dataDir: string;
     host: string;
     sizeScale: number;
+    /** Reference server only: injected faults (shares 0..1). */
+    errorRate: number;
+    truncateShare: number;
     /** PBX side: undici headers/body timeout. */
     httpTimeoutMs: number;
   };
@@ -190,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentDownloads: e.WORKER_MAX_CONCURRENT_DOWNLOADS,
       maxConcurrentBlocks: e.WORKER_MAX_CONCURRENT_BLOCKS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
     },
     api: {
       host: e.API_HOST,
@@ -197,12 +221,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.API_PUBLIC_URL ?? `http://127.0.0.1:${e.API_PORT}`,
       workflowAnswerTimeoutMs: e.API_WORKFLOW_ANSWER_TIMEOUT_MS,
       maxBodyBytes: e.API_MAX_BODY_BYTES,
+      headersTimeoutMs: e.API_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
+      answerWaitMs: e.API_ANSWER_WAIT_MS,
+      shutdownGraceMs: e.API_SHUTDOWN_GRACE_MS,
     },
     provisioning: {
       port: e.PROVISIONING_PORT,
       publicUrl: e.PROVISIONING_PUBLIC_URL ?? `http://127.0.0.1:${e.PROVISIONING_PORT}`,
     },
-    sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST },
+    sip: {
+      host: e.SIP_HOST,
+      port: e.SIP_PORT,
+      publicHost: e.SIP_PUBLIC_HOST,
+      publicPort: e.SIP_PUBLIC_PORT ?? e.SIP_PORT,
+    },
     firmwareServer: {
       url: e.FIRMWARE_SERVER_URL,
       publicKey: e.CATALOG_PUBLIC_KEY,
@@ -210,6 +243,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: e.FIRMWARE_SERVER_DATA_DIR ?? join(e.DATA_DIR, 'firmware-server'),
       host: e.FIRMWARE_SERVER_HOST,
       sizeScale: e.FIRMWARE_SIZE_SCALE,
+      errorRate: e.FIRMWARE_SERVER_ERROR_RATE,
+      truncateShare: e.FIRMWARE_SERVER_TRUNCATE_SHARE,
       httpTimeoutMs: e.FIRMWARE_HTTP_TIMEOUT_MS,
     },
     firmwareStoreDir: e.FIRMWARE_STORE_DIR ?? join(e.DATA_DIR, 'store'),

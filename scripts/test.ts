@@ -1,7 +1,8 @@
 /**
  * README command 2: everything CI checks, in the order a failure is cheapest to see.
  *   tools      build/find the Temporal dev server and the time-skipping test server (cached after the first run)
- *   system     Chromium (web-page test) and docker-compose (compose file check): Debian packages, installed if missing
+ *   system     Chromium (web-page test) and docker-compose (compose file check): Debian packages, installed if missing;
+ *              schemathesis (API test from its OpenAPI document) in a Python venv under the tools cache
  *   lint       biome
  *   typecheck  tsc --noEmit
  *   tests      vitest: unit + integration, then Temporal, then browser
@@ -11,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../lib/config.ts';
 import { provisionTools } from './provision-tools.ts';
+import { ensureSchemathesis } from './python-tools.ts';
 import { ensureSystemPackages } from './system-packages.ts';
 
 if (Number(process.versions.node.split('.')[0]) < 24) {
@@ -42,6 +44,7 @@ timings.push(['tools', Date.now() - started]);
 started = Date.now();
 process.stdout.write('\n\x1b[1m▶ system packages\x1b[0m\n');
 ensureSystemPackages();
+process.stderr.write(`[python] schemathesis: ${ensureSchemathesis()}\n`);
 timings.push(['system', Date.now() - started]);
 
 step('lint', bin('biome'), ['check', '.']);

@@ -1,32 +1,48 @@
 /**
- * The contract between the API and the workflows, defined once: each message and result is a zod schema here;
- * the workflow's message types, the workflow's Update validators and the API's request/response schemas (with their
- * OpenAPI document) all derive from it. Manual buttons and PBX events are Updates, so the caller learns at once
- * what was started or why not.
+ * Messages of the workflows, shared by the API (sender) and the workflows (handlers). Every shape that crosses
+ * between them is defined once in zod (domain/contract.ts); this module adds the Temporal definitions and the
+ * workflow-only argument types. Manual buttons and PBX events are Updates, so the caller learns at once what was
+ * started or why not.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { z } from 'zod';
-import { MODEL_ID_PATTERN } from '../domain/catalog.ts';
-import { REASON_TEMPLATES } from '../domain/reasons.ts';
-import { PHONE_OUTCOMES, ROLLOUT_STATUSES } from '../domain/rollout.ts';
+import type {
+  CheckNowResult,
+  DownloadNowResult,
+  ManualRequest,
+  PbxEvent,
+  PbxEventResult,
+  RolloutSummary,
+  TypeDecision,
+  UpdateNowResult,
+} from '../domain/contract.ts';
+import type { RolloutStatus } from '../domain/rollout.ts';
 import type { WeeklyMoment } from '../domain/timing.ts';
 
-export type { WeeklyMoment };
-
-// ---- shared pieces -----------------------------------------------------------------------------
-
-export const ModelIdSchema = z.string().max(80).regex(MODEL_ID_PATTERN, 'a model id looks like yealink-t54w');
-
-export const ReasonSchema = z.object({
-  code: z.enum(
-    Object.keys(REASON_TEMPLATES) as [keyof typeof REASON_TEMPLATES, ...Array<keyof typeof REASON_TEMPLATES>],
-  ),
-  params: z.record(z.string(), z.union([z.string(), z.number()])),
-  text: z.string(),
-});
-
-export const RolloutStatusSchema = z.enum(ROLLOUT_STATUSES);
-export const PhoneOutcomeSchema = z.enum(PHONE_OUTCOMES);
+export {
+  assertValid,
+  CheckNowResultSchema,
+  DownloadNowResultSchema,
+  ManualRequestSchema,
+  PbxEventMessageSchema as PbxEventSchema,
+  PbxEventResultSchema,
+  PhoneOutcomeSchema,
+  ReasonSchema,
+  RolloutStatusSchema,
+  RolloutSummarySchema,
+  TypeDecisionSchema,
+  UpdateNowResultSchema,
+} from '../domain/contract.ts';
+export type {
+  CheckNowResult,
+  DownloadNowResult,
+  ManualRequest,
+  PbxEvent,
+  PbxEventResult,
+  RolloutSummary,
+  TypeDecision,
+  UpdateNowResult,
+  WeeklyMoment,
+};
 
 /** Task queues of the activity groups that run outside the lifecycle queue (config TASK_QUEUE_*). */
 export interface TaskQueueNames {
@@ -65,96 +81,6 @@ export interface CarriedState {
   cycle: number;
 }
 
-export const ManualRequestSchema = z
-  .object({
-    /** Token name of the admin. */
-    who: z.string().min(1, 'who is required'),
-    /** Only these types; all types with accounts when absent. */
-    modelIds: z
-      .array(ModelIdSchema, 'modelIds must be model ids such as "yealink-t54w"')
-      .min(1)
-      .max(100)
-      .optional(),
-  })
-  .strict();
-export type ManualRequest = z.infer<typeof ManualRequestSchema>;
-
-const named = { modelId: z.string(), model: z.string() };
-
-export const TypeDecisionSchema = z.discriminatedUnion('status', [
-  z.object({
-    ...named,
-    status: z.literal('started'),
-    workflowId: z.string(),
-    targetVersion: z.string(),
-    phones: z.number().int(),
-  }),
-  z.object({
-    ...named,
-    status: z.literal('already-running'),
-    workflowId: z.string(),
-    targetVersion: z.string(),
-    reason: ReasonSchema,
-  }),
-  z.object({ ...named, status: z.literal('refused'), reason: ReasonSchema }),
-  z.object({ ...named, status: z.literal('nothing-to-do'), reason: ReasonSchema }),
-]);
-export type TypeDecision = z.infer<typeof TypeDecisionSchema>;
-
-export const CheckNowResultSchema = z.object({
-  checkedAt: z.string(),
-  catalogOk: z.boolean(),
-  catalogError: z.string().optional(),
-  types: z.array(
-    z.object({
-      ...named,
-      newestLocal: z.string().nullable(),
-      newestAvailable: z.string().nullable(),
-      needsDownload: z.boolean(),
-    }),
-  ),
-});
-export type CheckNowResult = z.infer<typeof CheckNowResultSchema>;
-
-export const DownloadNowResultSchema = z.object({
-  started: z.array(z.object({ ...named, version: z.string() })),
-  nothingToDo: z.array(z.object({ ...named, reason: ReasonSchema })),
-  catalogOk: z.boolean(),
-  catalogError: z.string().optional(),
-});
-export type DownloadNowResult = z.infer<typeof DownloadNowResultSchema>;
-
-export const UpdateNowResultSchema = z.object({ decisions: z.array(TypeDecisionSchema) });
-export type UpdateNowResult = z.infer<typeof UpdateNowResultSchema>;
-
-const VersionSchema = z
-  .string()
-  .regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, 'version is required, like 8.1.0.12');
-
-export const PbxEventSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('upgraded'),
-    version: VersionSchema,
-    who: z.string().min(1, 'who is required'),
-  }),
-  z.object({ kind: z.literal('backup-restored'), who: z.string().min(1, 'who is required') }),
-  z.object({ kind: z.literal('restarted'), who: z.string().min(1, 'who is required') }),
-  z.object({
-    kind: z.literal('first-account-of-type'),
-    modelId: ModelIdSchema,
-    who: z.string().min(1, 'who is required'),
-  }),
-]);
-export type PbxEvent = z.infer<typeof PbxEventSchema>;
-
-export const PbxEventResultSchema = z.object({
-  /** R13: the trigger child workflow started for upgrade / restore / new type. */
-  triggerWorkflowId: z.string().optional(),
-  /** R5: what the restart clean-up removed. */
-  removed: z.array(z.object({ modelId: z.string(), version: z.string() })).optional(),
-});
-export type PbxEventResult = z.infer<typeof PbxEventResultSchema>;
-
 export interface LifecycleStatus {
   pbxId: string;
   phase: 'idle' | 'checking' | 'downloading' | 'updating';
@@ -166,16 +92,6 @@ export interface LifecycleStatus {
   runningTriggers: string[];
   lastCheck: CheckNowResult | null;
   cycle: number;
-}
-
-/** Validates a message the way the API does, throwing the first problem's message (Update validators). */
-export function assertValid<S extends z.ZodType>(schema: S, value: unknown): asserts value is z.infer<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new Error(`${where}${issue?.message ?? 'invalid message'}`);
-  }
 }
 
 export const checkNowUpdate = defineUpdate<CheckNowResult, [ManualRequest]>('checkNow');
@@ -198,38 +114,6 @@ export interface RolloutArgs {
   who: string;
 }
 
-/**
- * A rollout as it stands (while running) or ended: the workflow's result and progress query, built from the
- * same per-phone counts the database holds (domain/rollout.ts).
- */
-export const RolloutSummarySchema = z.object({
-  rolloutId: z.string(),
-  workflowId: z.string(),
-  pbxId: z.string(),
-  modelId: z.string(),
-  model: z.string(),
-  targetVersion: z.string(),
-  status: RolloutStatusSchema,
-  /** Why it ended as it did, or what a running rollout waits for. */
-  reason: ReasonSchema.nullable(),
-  total: z.number().int(),
-  done: z.number().int(),
-  updated: z.number().int(),
-  alreadyCurrent: z.number().int(),
-  failed: z.number().int(),
-  notContacted: z.number().int(),
-  skipped: z.number().int(),
-  pending: z.number().int(),
-  blocks: z.number().int(),
-  blocksDone: z.number().int(),
-  percent: z.number().int(),
-  /** One line with the same words and numbers, for the Temporal UI and logs. */
-  summary: z.string(),
-});
-export type RolloutSummary = z.infer<typeof RolloutSummarySchema>;
-/** @deprecated name kept for the progress query's callers */
-export type RolloutProgress = RolloutSummary;
-
 export const rolloutProgressQuery = defineQuery<RolloutSummary>('progress');
 
 // ---- trigger child (R13) -------------------------------------------------------------------------
@@ -251,7 +135,7 @@ export interface TriggerResult {
   downloaded: Array<{ modelId: string; version: string }>;
   rollouts: TypeDecision[];
   /** How each rollout this run started ended. */
-  ended?: Array<{ modelId: string; workflowId: string; status: z.infer<typeof RolloutStatusSchema> }>;
+  ended?: Array<{ modelId: string; workflowId: string; status: RolloutStatus }>;
   skipped?: string;
 }
 

@@ -34,6 +34,16 @@ import { errorMessage } from './steps.ts';
 /** How long a block may wait for a phone edge to pick it up before the rollout says it is waiting for one. */
 const EDGE_WAIT = '2 minutes';
 
+/** A rollout in which no phone reached the target fails as an execution too, carrying its summary. */
+function rolloutFailed(result: RolloutSummary): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'RolloutFailed',
+    message: result.summary,
+    details: [result],
+    nonRetryable: true,
+  });
+}
+
 export async function phoneRollout(args: RolloutArgs): Promise<RolloutSummary> {
   const acts = activitiesFor(args.queues);
   const phonesQueue = activitiesFor(args.queues, { phonesScheduleToStart: EDGE_WAIT }).phones;
@@ -88,10 +98,11 @@ export async function phoneRollout(args: RolloutArgs): Promise<RolloutSummary> {
     targetVersion: args.targetVersion,
     ...actor,
   });
-  if (start.refused !== undefined) {
-    status = 'refused';
-    why = start.refused;
+  if (start.ended !== undefined) {
+    status = start.ended;
+    why = start.reason;
     show();
+    if (status === 'failed') throw rolloutFailed(summary());
     return summary();
   }
 
@@ -147,14 +158,7 @@ export async function phoneRollout(args: RolloutArgs): Promise<RolloutSummary> {
   counts = ended.counts;
   show();
   const result = summary();
-  if (status === 'failed') {
-    throw ApplicationFailure.create({
-      type: 'RolloutFailed',
-      message: result.summary,
-      details: [result],
-      nonRetryable: true,
-    });
-  }
+  if (status === 'failed') throw rolloutFailed(result);
   return result;
 
   /**

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, or } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { pbxes, phoneAccounts } from '../schema.ts';
 import { markFirmwareForCleanupIfUnused } from './local-firmware.ts';
@@ -39,17 +39,24 @@ export async function insertPhoneAccounts(
     await tx.select({ id: pbxes.id }).from(pbxes).where(eq(pbxes.id, pbxId)).for('update');
     const macs = accounts.map((a) => a.mac);
     const extensions = accounts.map((a) => a.extension);
-    const taken = await tx
-      .select({ mac: phoneAccounts.mac, extension: phoneAccounts.extension })
-      .from(phoneAccounts)
-      .where(
-        and(
-          eq(phoneAccounts.pbxId, pbxId),
-          or(inArray(phoneAccounts.mac, macs), inArray(phoneAccounts.extension, extensions)),
-        ),
-      );
-    const takenMacs = new Set(taken.map((t) => t.mac));
-    const takenExtensions = new Set(taken.map((t) => t.extension));
+    // MACs are unique in the deployment (a phone belongs to one PBX), extensions per PBX. Which PBX holds a taken
+    // MAC is not read at all: the caller must not learn it (R16).
+    const takenMacs = new Set(
+      (
+        await tx
+          .select({ mac: phoneAccounts.mac })
+          .from(phoneAccounts)
+          .where(inArray(phoneAccounts.mac, macs))
+      ).map((t) => t.mac),
+    );
+    const takenExtensions = new Set(
+      (
+        await tx
+          .select({ extension: phoneAccounts.extension })
+          .from(phoneAccounts)
+          .where(and(eq(phoneAccounts.pbxId, pbxId), inArray(phoneAccounts.extension, extensions)))
+      ).map((t) => t.extension),
+    );
     for (const [index, a] of accounts.entries()) {
       if (takenMacs.has(a.mac)) return { ok: false, conflict: { index, field: 'mac', value: a.mac } };
       if (takenExtensions.has(a.extension)) {

@@ -75,14 +75,19 @@ export type NotifyState = 'sending' | 'answered';
 const notifies = compileStatement<'rolloutIds' | 'ids' | 'states' | 'ats'>(
   sql`update ${rolloutResults} set
         ${sql.identifier(rolloutResults.notify.name)} = v.state,
-        ${sql.identifier(rolloutResults.at.name)} = v.at
+        ${sql.identifier(rolloutResults.at.name)} = v.at,
+        ${sql.identifier(rolloutResults.notifies.name)} =
+          ${rolloutResults.notifies} + case when v.state = 'sending' then 1 else 0 end
       from unnest(${sql.placeholder('rolloutIds')}::text[], ${sql.placeholder('ids')}::int8[],
         ${sql.placeholder('states')}::text[], ${sql.placeholder('ats')}::text[]::timestamptz[])
         as v(rollout_id, phone_id, state, at)
       where ${rolloutResults.rolloutId} = v.rollout_id and ${rolloutResults.phoneAccountId} = v.phone_id`,
 );
 
-/** The durable notify state of phones (one statement; lib/batch.ts sends many blocks' at once). */
+/**
+ * The durable notify state of phones (one statement; lib/batch.ts sends many blocks' at once); each 'sending'
+ * counts one more NOTIFY of the phone in this rollout (rollout_results.notifies).
+ */
 export async function recordNotifies(
   db: Db,
   items: Array<{ rolloutId: string; phoneId: number; state: NotifyState; at: Date }>,

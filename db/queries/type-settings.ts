@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { typeSettings } from '../schema.ts';
+import { clearTypeApprovals } from './phones.ts';
 
 /** R7: a missing row means Auto-Update on. */
 export async function getAutoUpdate(
@@ -13,7 +14,11 @@ export async function getAutoUpdate(
     .where(eq(typeSettings.pbxId, pbxId));
 }
 
-/** R7: sets Auto-Update for one type; returns the previous value (true when never set). */
+/**
+ * R7: sets Auto-Update for one type; returns the previous value (true when never set). Switched off, no phone of
+ * the type keeps a firmware approval a running block gave it: in the same transaction, so no phone can fetch the
+ * firmware after the switch went off.
+ */
 export async function setAutoUpdate(
   db: Db,
   pbxId: string,
@@ -33,6 +38,7 @@ export async function setAutoUpdate(
         target: [typeSettings.pbxId, typeSettings.modelId],
         set: { autoUpdate, updatedAt: new Date() },
       });
+    if (!autoUpdate) await clearTypeApprovals(tx, pbxId, modelId);
     return before[0]?.autoUpdate ?? true;
   });
 }

@@ -103,24 +103,6 @@ describe('catalog sync and firmware check against the reference server', () => {
     expect(only.types.map((x) => x.modelId)).toEqual(['snom-d785']);
   });
 
-  it("R16: a PBX's check sees only its own local firmware, never what another PBX holds", async () => {
-    const [pbxB] = await t.db.select().from(pbxes).where(eq(pbxes.id, 'pbx-b'));
-    expect(pbxB).toBeDefined();
-    await addAccounts(t.db, 'pbx-b', 'yealink-t54w', 1);
-    await t.db.insert(localFirmware).values({
-      pbxId: 'pbx-b',
-      modelId: 'yealink-t54w',
-      version: '96.86.0.70',
-      fileName: 'T54W-96.86.0.70.rom',
-      source: 'image',
-    });
-    const a = await checkFirmware(side.deps, { pbxId: 'pbx-a', modelIds: ['yealink-t54w'], ...who });
-    expect(a.types[0]).toMatchObject({ modelId: 'yealink-t54w', newestLocal: null, needsDownload: true });
-    const b = await checkFirmware(side.deps, { pbxId: 'pbx-b', modelIds: ['yealink-t54w'], ...who });
-    expect(b.types[0]).toMatchObject({ newestLocal: '96.86.0.70', needsDownload: false });
-    await t.db.delete(localFirmware).where(eq(localFirmware.pbxId, 'pbx-b'));
-  });
-
   it('R14: every check is written to firmwares.log and journaled', async () => {
     const lines = readPbxLog(side.config, 'pbx-a', 'firmwares').filter((l) => l.event === 'check');
     expect(lines.length).toBeGreaterThanOrEqual(3);
@@ -300,5 +282,24 @@ describe('catalog sync and firmware check against the reference server', () => {
     expect(
       (await t.db.select().from(phoneModels).where(eq(phoneModels.id, 'snom-m900')))[0]?.imageManaged,
     ).toBe(true);
+  });
+
+  it("R16: a PBX's check sees only its own local firmware, never what another PBX holds", async () => {
+    const [pbxB] = await t.db.select().from(pbxes).where(eq(pbxes.id, 'pbx-b'));
+    expect(pbxB).toBeDefined();
+    await addAccounts(t.db, 'pbx-b', 'yealink-t54w', 1);
+    await addAccounts(t.db, 'pbx-a', 'yealink-t54w', 1);
+    await t.db.insert(localFirmware).values({
+      pbxId: 'pbx-b',
+      modelId: 'yealink-t54w',
+      version: '96.86.0.70',
+      fileName: 'T54W-96.86.0.70.rom',
+      source: 'image',
+    });
+    const a = await checkFirmware(side.deps, { pbxId: 'pbx-a', modelIds: ['yealink-t54w'], ...who });
+    expect(a.types[0]).toMatchObject({ modelId: 'yealink-t54w', newestLocal: null, needsDownload: true });
+    const b = await checkFirmware(side.deps, { pbxId: 'pbx-b', modelIds: ['yealink-t54w'], ...who });
+    expect(b.types[0]).toMatchObject({ newestLocal: '96.86.0.70', needsDownload: false });
+    await t.db.delete(localFirmware).where(eq(localFirmware.pbxId, 'pbx-b'));
   });
 });

@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { and, eq } from 'drizzle-orm';
+import pino from 'pino';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncCatalog } from '../../activities/catalog.ts';
 import { checkFirmware } from '../../activities/check.ts';
 import type { DownloadInput, DownloadResult } from '../../activities/contracts.ts';
-import { type DownloadHeartbeat, downloadFirmware } from '../../activities/download.ts';
+import { type DownloadHeartbeat, downloadFirmware, MAX_CORRUPT_ATTEMPTS } from '../../activities/download.ts';
 import { partialPath } from '../../activities/firmware-store.ts';
 import { writeDemoImageFirmware } from '../../activities/image-firmware.ts';
 import { type CatalogReleaseRow, getRelease } from '../../db/queries/catalog.ts';
@@ -50,10 +51,16 @@ describe('firmware download against the reference server', () => {
     start(input, heartbeatDetails).result;
   const fileRequests = (fileName: string) => server.requests().filter((e) => e.path === `/files/${fileName}`);
 
+  /** The operator's service log (pino JSON lines): transfer figures live here, not in a PBX's own logs (R16). */
+  const serviceLog: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     t = await createTestDatabase();
     server = await startTestFirmwareServer();
     side = pbxSide(t.db, server);
+    side.deps.logger = pino(
+      { level: 'info' },
+      { write: (line: string) => serviceLog.push(JSON.parse(line)) },
+    );
     for (const id of ['pbx-a', 'pbx-b', 'pbx-c']) await insertPbx(t.db, id);
     expect(await syncCatalog(side.deps)).toMatchObject({ ok: true, status: 'updated' });
   });
@@ -98,13 +105,17 @@ describe('firmware download against the reference server', () => {
     const [journal] = await listJournal(t.db, { pbxId: 'pbx-a', action: 'firmware.downloaded', limit: 1 });
     expect(journal).toMatchObject({
       modelId: 'yealink-t57',
-      details: { version: '96.86.0.70', fetchedBytes: r.size },
+      details: { version: '96.86.0.70', size: r.size, sha256: r.sha256 },
     });
     const line = readPbxLog(side.config, 'pbx-a', 'firmwares').find((l) => l.event === 'download');
     expect(line).toMatchObject({
       outcome: 'stored',
       model: 'yealink-t57',
       version: '96.86.0.70',
+      size: r.size,
+    });
+    expect(serviceLog.findLast((l) => l.msg === 'firmware downloaded')).toMatchObject({
+      pbx: 'pbx-a',
       bytes: r.size,
       durationMs: expect.any(Number),
     });
@@ -179,6 +190,30 @@ describe('firmware download against the reference server', () => {
     expect(fileRequests(r.fileName)).toHaveLength(1);
   });
 
+  it("issue 11 / R16: a PBX's journal and firmwares.log read the same whether its bytes moved or another PBX had them", async () => {
+    const said = async (pbxId: string) => {
+      const [entry] = await listJournal(t.db, {
+        pbxId,
+        action: 'firmware.downloaded',
+        modelId: 'yealink-t46u',
+        limit: 1,
+      });
+      const line = readPbxLog(side.config, pbxId, 'firmwares').findLast(
+        (l) => l.event === 'download' && l.model === 'yealink-t46u',
+      );
+      const { at: _at, time: _time, pbx: _pbx, ...logged } = line as Record<string, unknown>;
+      return { journal: entry?.details, log: logged };
+    };
+    // pbx-a or pbx-b fetched the bytes, the other waited and reused them; pbx-c found them in the store.
+    const [a, b, c] = [await said('pbx-a'), await said('pbx-b'), await said('pbx-c')];
+    expect(a.journal).toBeDefined();
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    for (const word of ['reused', 'fetchedBytes', 'resumedFrom', 'durationMs', 'shared store']) {
+      expect(JSON.stringify(a), word).not.toContain(word);
+    }
+  });
+
   it('a truncated body is a retryable failure; the retry asks only for the missing bytes (Range)', async () => {
     await addAccounts(t.db, 'pbx-a', 'yealink-t58w', 1);
     const r = await release('yealink-t58w-150.86.0.5');
@@ -208,8 +243,9 @@ describe('firmware download against the reference server', () => {
     expect(reqs[1]).toMatchObject({ status: 206, range: `bytes=${kept}-`, ifRange: `"${r.sha256}"` });
     expect(reqs[1]?.bytesSent).toBe(r.size - kept);
     expect(sha256(readFileSync(blobPath(store(), r.sha256)))).toBe(r.sha256);
-    const line = readPbxLog(side.config, 'pbx-a', 'firmwares').findLast((l) => l.event === 'download');
-    expect(line).toMatchObject({
+    expect(
+      serviceLog.findLast((l) => l.msg === 'firmware downloaded' && l.model === 'yealink-t58w'),
+    ).toMatchObject({
       outcome: 'stored',
       resumedFrom: kept,
       heartbeatOffset: kept,
@@ -235,16 +271,25 @@ describe('firmware download against the reference server', () => {
     expect(fileRequests(r.fileName).map((e) => e.status)).toEqual([500, 500, 200]);
   });
 
-  it('a wrong hash is discarded and fails without retry; nothing becomes visible to phones', async () => {
+  it('issue 11 / R3: wrong bytes are discarded and retried a bounded number of times, then fail visibly', async () => {
     await addAccounts(t.db, 'pbx-b', 'yealink-cp920', 1);
     const r = await release('yealink-cp920-78.86.0.15');
     server.setFaults({ wrongBytes: { fileName: r.fileName } });
-    const err = await download({ pbxId: 'pbx-b', modelId: 'yealink-cp920', releaseId: r.id }).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toMatchObject({ type: 'FirmwareHashMismatch', nonRetryable: true });
+    const input = { pbxId: 'pbx-b', modelId: 'yealink-cp920', releaseId: r.id };
+    // Each attempt gets the heartbeat details the previous one left, as Temporal hands them to a retry.
+    let beat: DownloadHeartbeat | undefined;
+    const errors: unknown[] = [];
+    for (let attempt = 1; attempt <= MAX_CORRUPT_ATTEMPTS; attempt++) {
+      const run = start(input, beat);
+      errors.push(await run.result.catch((e: unknown) => e));
+      beat = run.beats.at(-1);
+      expect(beat?.corruptAttempts).toBe(attempt);
+      expect(existsSync(partialPath(store(), r.sha256))).toBe(false);
+    }
+    expect(errors.map((e) => (e as ApplicationFailure).nonRetryable)).toEqual([false, false, true]);
+    for (const e of errors) expect(e).toMatchObject({ type: 'FirmwareHashMismatch' });
+    expect(fileRequests(r.fileName)).toHaveLength(MAX_CORRUPT_ATTEMPTS);
     expect(existsSync(blobPath(store(), r.sha256))).toBe(false);
-    expect(existsSync(partialPath(store(), r.sha256))).toBe(false);
     expect(await t.db.select().from(blobs).where(eq(blobs.sha256, r.sha256))).toEqual([]);
     expect(
       await t.db
@@ -252,18 +297,40 @@ describe('firmware download against the reference server', () => {
         .from(localFirmware)
         .where(and(eq(localFirmware.pbxId, 'pbx-b'), eq(localFirmware.modelId, 'yealink-cp920'))),
     ).toEqual([]);
-    const [failed] = await listJournal(t.db, {
-      pbxId: 'pbx-b',
-      action: 'firmware.download-failed',
-      limit: 1,
+    const failed = await listJournal(t.db, { pbxId: 'pbx-b', action: 'firmware.download-failed', limit: 5 });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      modelId: 'yealink-cp920',
+      details: { type: 'FirmwareHashMismatch', attempts: MAX_CORRUPT_ATTEMPTS },
     });
-    expect(failed).toMatchObject({ modelId: 'yealink-cp920', details: { type: 'FirmwareHashMismatch' } });
     expect(
       readPbxLog(side.config, 'pbx-b', 'firmwares').findLast((l) => l.event === 'download'),
     ).toMatchObject({
       outcome: 'failed',
       type: 'FirmwareHashMismatch',
     });
+    // The next check still finds the type needing its download, so the next weekly cycle schedules it again.
+    server.setFaults({});
+    const report = await checkFirmware(side.deps, { pbxId: 'pbx-b', why: 'schedule', who: 'system' });
+    expect(report.types.find((x) => x.modelId === 'yealink-cp920')).toMatchObject({ needsDownload: true });
+  });
+
+  it('issue 11: wrong bytes once, right bytes on the retry: stored, nothing journalled as failed', async () => {
+    await addAccounts(t.db, 'pbx-c', 'yealink-cp960', 1);
+    const r = await release('yealink-cp960-73.85.0.5');
+    server.setFaults({ wrongBytes: { fileName: r.fileName } });
+    const input = { pbxId: 'pbx-c', modelId: 'yealink-cp960', releaseId: r.id };
+    const first = start(input);
+    expect(await first.result.catch((e: unknown) => e)).toMatchObject({
+      type: 'FirmwareHashMismatch',
+      nonRetryable: false,
+    });
+    server.setFaults({});
+    expect(await download(input, first.beats.at(-1))).toMatchObject({ stored: true });
+    expect(sha256(readFileSync(blobPath(store(), r.sha256)))).toBe(r.sha256);
+    expect(await listJournal(t.db, { pbxId: 'pbx-c', action: 'firmware.download-failed', limit: 5 })).toEqual(
+      [],
+    );
   });
 
   it('cancellation reaches the HTTP request; the retry resumes from the heartbeat offset', async () => {

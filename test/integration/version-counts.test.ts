@@ -1,6 +1,6 @@
 /**
  * R6 "in use" is read from phone_version_counts, which triggers keep current (migration
- * 0004_phone_version_counts_trigger). These tests hold it against what it replaces — counting the phones — after
+ * 0006_phone_version_counts_trigger). These tests hold it against what it replaces — counting the phones — after
  * whatever sequence of writes, from every kind of writer (inserts, the edge's batched version reports, updates of
  * many rows, deletions, a PBX deleted with all its phones), and after the migration on a database with phones.
  */
@@ -138,12 +138,12 @@ describe('R6: the migration that introduces the counts', () => {
   let folder: string;
   beforeAll(async () => {
     old = await createTestDatabase({ migrate: false });
-    // The database as it was before: every migration up to 0003 applied.
+    // The database as it was before: every migration before 0006 applied.
     folder = mkdtempSync(join(tmpdir(), 'pfd-migrations-'));
     cpSync(migrationsFolder, folder, { recursive: true });
     const journalPath = join(folder, 'meta', '_journal.json');
     const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
-    const upTo = journal.entries.findIndex((e) => e.tag === '0004_phone_version_counts_trigger');
+    const upTo = journal.entries.findIndex((e) => e.tag === '0006_phone_version_counts_trigger');
     journal.entries = journal.entries.slice(0, upTo);
     writeFileSync(journalPath, JSON.stringify(journal));
     await migrate(old.db, { migrationsFolder: folder });

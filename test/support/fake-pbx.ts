@@ -225,7 +225,7 @@ export class FakePbx {
         if (!(this.autoUpdate.get(input.modelId) ?? true)) {
           const refused = reason('auto-update-off', { model: input.modelId });
           this.rollouts.set(input.rolloutId, this.newRollout(input, [], [], 'refused', refused));
-          return { refused };
+          return { ended: 'refused' as const, reason: refused };
         }
         const ofType = [...this.phones.entries()].filter(([, p]) => p.modelId === input.modelId);
         const below = ofType

@@ -105,7 +105,6 @@ const cases: Case[] = [
     'timeZone',
   ],
   ['bad PBX id', 'POST', '/api/pbxes', { json: { ...pbx, id: 'Bad_ID' } }, 400, 'id'],
-  ['no id derivable from the name', 'POST', '/api/pbxes', { json: { ...pbx, name: '日本' } }, 400, 'id'],
   [
     'weekly check moment given',
     'POST',
@@ -281,7 +280,7 @@ const cases: Case[] = [
     {
       json: { accounts: [account, { ...account, mac: '80-5E-C0-00-00-01', extension: '201' }] },
     },
-    400,
+    409,
     'accounts.1.mac',
   ],
   [
@@ -341,7 +340,8 @@ const cases: Case[] = [
   ],
   // rollouts and journal
   ['unknown rollout status', 'GET', `${P}/rollouts?status=paused`, {}, 400, 'status'],
-  ['unknown rollout', 'GET', `${P}/rollouts/no-such-run`, {}, 404, 'rolloutId'],
+  ['malformed rollout id', 'GET', `${P}/rollouts/no-such-run`, {}, 400, 'rolloutId'],
+  ['unknown rollout', 'GET', `${P}/rollouts/0193e3f2-7c1d-7000-8000-00000000dead`, {}, 404, 'rolloutId'],
   ['journal why', 'GET', `${P}/journal?why=whim`, {}, 400, 'why'],
   ['journal date', 'GET', `${P}/journal?from=yesterday`, {}, 400, 'from'],
   ['journal page size', 'GET', `${P}/journal?limit=501`, {}, 400, 'limit'],

@@ -193,4 +193,35 @@ describe('buttons, events and rollouts over the real workflows', () => {
     expect(status.body.status).toMatchObject({ pbxId: PBX, autoDownloadInstall: false });
     expect(status.body.status.nextScheduledUpdate).not.toBeNull();
   });
+
+  it('issue 11 / R3: Check now answers at once while the firmware server fails, and its result arrives later', async () => {
+    system.firmwareServer.setFaults({ fail500: { count: 10_000, pathPrefix: '/catalog' } });
+    const res = await system.call('POST', `${P}/check-now`, {});
+    // 202 only comes when the workflow has not answered within API_ANSWER_WAIT_MS: the request was not held.
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('running');
+    expect(res.body.message).toMatch(/^firmware server unreachable \(.*500.*\), retrying; see journal$/);
+    expect(res.body.resultUrl).toBe(`${P}/check-now/${res.body.actionId}`);
+    const journal = await listJournal(system.database.db, { pbxId: PBX, action: 'check.retrying', limit: 5 });
+    expect(journal[0]?.details.error).toMatch(/500/);
+    // Still failing: asking again gives 202 and the same news.
+    expect((await system.call('GET', res.body.resultUrl)).status).toBe(202);
+
+    system.firmwareServer.setFaults({});
+    const done = await until(
+      'the retried check to answer',
+      () => system.call('GET', res.body.resultUrl),
+      (r) => r.status !== 202,
+      90_000,
+    );
+    expect(done.status).toBe(200);
+    expect(done.body.catalogOk).toBe(true);
+    expect(done.body.types.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("issue 11: a result id of another PBX's workflow or an unknown one is 404, a malformed one 400", async () => {
+    const unknown = `${'0193e3f2-7c1d-7000-8000-00000000beef'}.${'0193e3f2-7c1d-7000-8000-00000000cafe'}`;
+    expect((await system.call('GET', `${P}/check-now/${unknown}`)).status).toBe(404);
+    expect((await system.call('GET', `${P}/check-now/not-an-id`)).status).toBe(400);
+  });
 });

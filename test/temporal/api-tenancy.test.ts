@@ -33,7 +33,9 @@ function fill(template: string, pbxId: string) {
     .replace('{pbxId}', pbxId)
     .replace('{accountId}', String(accountOfB))
     .replace('{modelId}', 'yealink-t54w')
-    .replace('{rolloutId}', ROLLOUT_OF_B);
+    .replace('{rolloutId}', ROLLOUT_OF_B)
+    .replace('{file}', 'firmware-journal.log')
+    .replace('{actionId}', '0193e3f2-7c1d-7000-8000-00000000000a.0193e3f2-7c1d-7000-8000-00000000000b');
 }
 
 beforeAll(async () => {

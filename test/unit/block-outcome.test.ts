@@ -64,10 +64,13 @@ describe('R12: judging a notified phone from what the edge saw', () => {
 
 describe('R12: a retried block notifies again only phones an edge crash left behind', () => {
   const now = new Date(since.getTime() + 60_000);
+  const notifiedAt = at(0);
   const fetch = {
     firmwareFetchStartedAt: null,
     firmwareFetchCompletedAt: null,
     firmwareFetchAbortedAt: null,
+    lastProvisionedAt: null,
+    lastBootAt: null,
   };
 
   it('R12: never a phone that has its firmware (it is flashing or booting)', () => {
@@ -75,22 +78,41 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
       mayNotifyAgain(
         { ...fetch, firmwareFetchStartedAt: at(1), firmwareFetchCompletedAt: at(5) },
         since,
+        notifiedAt,
         now,
       ),
     ).toBe(false);
   });
 
+  it('R12: a NOTIFY sent just now (an attempt that may still be alive) is not repeated', () => {
+    expect(mayNotifyAgain(fetch, since, new Date(now.getTime() - 1000), now)).toBe(false);
+  });
+
   it('R12: a phone whose download never started, was aborted, or went silent is notified again', () => {
-    expect(mayNotifyAgain(fetch, since, now)).toBe(true);
+    expect(mayNotifyAgain(fetch, since, notifiedAt, now)).toBe(true);
     expect(
-      mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1), firmwareFetchAbortedAt: at(3) }, since, now),
+      mayNotifyAgain(
+        { ...fetch, firmwareFetchStartedAt: at(1), firmwareFetchAbortedAt: at(3) },
+        since,
+        notifiedAt,
+        now,
+      ),
     ).toBe(true);
-    expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1) }, since, now)).toBe(true);
+    expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1) }, since, notifiedAt, now)).toBe(true);
+  });
+
+  it('R12: a phone that came for its files after the NOTIFY but never fetched is notified again once it went quiet', () => {
+    // Its firmware request may have failed on an edge that went away; another NOTIFY, bounded, can only help.
+    const quietSince = new Date(now.getTime() - STALE_FETCH_MS - 1000);
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: quietSince }, since, notifiedAt, now)).toBe(true);
+    // Not while it was just here.
+    const justNow = new Date(now.getTime() - 1000);
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: justNow }, since, notifiedAt, now)).toBe(false);
   });
 
   it('R12: a download still young may be running on another edge: left alone', () => {
     const young = new Date(now.getTime() - STALE_FETCH_MS + 1000);
-    expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: young }, since, now)).toBe(false);
+    expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: young }, since, notifiedAt, now)).toBe(false);
   });
 
   it('R12: a download from before this block does not count', () => {
@@ -99,6 +121,7 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
       mayNotifyAgain(
         { ...fetch, firmwareFetchStartedAt: before, firmwareFetchCompletedAt: before },
         since,
+        notifiedAt,
         now,
       ),
     ).toBe(true);

@@ -6,10 +6,17 @@ describe('PBX ids derived from names (R16)', () => {
     ['ACME Head Office', 'acme-head-office'],
     ['Müller & Söhne GmbH', 'mueller-soehne-gmbh'],
     ['  Café  Zürich 2 ', 'cafe-zuerich-2'],
-    ['---', ''],
-    ['日本', ''],
   ])('%j → %j', (name, id) => {
     expect(pbxIdFromName(name)).toBe(id);
+  });
+
+  it('issue 11: a name without Latin letters or digits gets a stable hashed id, never an empty one', () => {
+    for (const name of ['日本', '---', 'Ω']) {
+      const id = pbxIdFromName(name);
+      expect(id).toMatch(/^pbx-[0-9a-f]{8}$/);
+      expect(pbxIdFromName(` ${name} `)).toBe(id);
+    }
+    expect(pbxIdFromName('日本')).not.toBe(pbxIdFromName('中国'));
   });
 
   it('is always a valid id or empty, at most 63 characters', () => {

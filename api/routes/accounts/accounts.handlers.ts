@@ -10,12 +10,14 @@ import {
   type PhoneAccountRow,
 } from '../../../db/queries/phone-accounts.ts';
 import { listPhoneModels, type PhoneModelRow } from '../../../db/queries/phone-models.ts';
+import { formatMac } from '../../../domain/mac.ts';
 import { vendorLabel } from '../../../domain/overview.ts';
 import { generateSecret, sealSecret, sipHa1 } from '../../../lib/secrets.ts';
 import { pbxEventUpdate } from '../../../workflows/messages.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
 import { ApiError, notFound, uniqueViolation } from '../../errors.ts';
+import { requireKnownModelFilter } from '../../known-models.ts';
 import { askLifecycle } from '../../lifecycle-client.ts';
 import type * as routes from './accounts.routes.ts';
 import type { NewAccountSchema } from './accounts.routes.ts';
@@ -42,21 +44,21 @@ export function presentAccount(
   };
 }
 
-/** Model ids, and "Vendor Model" as people write it, to the catalog's models. */
-function modelResolver(models: PhoneModelRow[]) {
-  const byKey = new Map<string, PhoneModelRow>();
+/** `yealink-t54w` and "Yealink T54W" (as /api/phone-models lists them, exactly) to the catalog's models. */
+export function modelNames(models: Pick<PhoneModelRow, 'id' | 'vendor' | 'model'>[]): Map<string, string> {
+  const byName = new Map<string, string>();
   for (const m of models) {
-    byKey.set(m.id, m);
-    byKey.set(`${m.vendor} ${m.model}`.toLowerCase(), m);
-    byKey.set(`${vendorLabel(m.vendor)} ${m.model}`.toLowerCase(), m);
+    byName.set(m.id, m.id);
+    byName.set(`${vendorLabel(m.vendor)} ${m.model}`, m.id);
   }
-  return (text: string) => byKey.get(text) ?? byKey.get(text.toLowerCase().replace(/\s+/g, ' '));
+  return byName;
 }
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) => {
   const { db } = c.var.deps;
   const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
   const q = c.req.valid('query');
+  await requireKnownModelFilter(c.var.deps, q.modelId);
   const [rows, models] = await Promise.all([
     listPhoneAccounts(db, pbx.id, { limit: q.limit, afterId: q.afterId, modelId: q.modelId }),
     listPhoneModels(db),
@@ -96,35 +98,44 @@ export const bulkCreate: AppRouteHandler<typeof routes.bulkCreate> = async (c) =
   return c.json({ accounts: created, triggers }, 201);
 };
 
+/** R16: a taken MAC may belong to another tenant's PBX, which the answer must not name. */
+const TAKEN = {
+  mac: 'is already registered in this deployment (a phone belongs to one PBX)',
+  extension: 'is already used on this PBX',
+} as const;
+
 /**
- * All or none: every input is checked (model known, MAC and extension unused on this PBX and in the request)
+ * All or none: every input is checked (model known, MAC unused in the deployment, extension unused on this PBX,
+ * neither repeated in the request)
  * before anything is written. Then R13 (c) fires once for each type that had no account before.
  */
 async function createAccounts(deps: ApiDeps, pbx: PbxRow, input: NewAccount[], who: string, prefix: string) {
   const field = (i: number, name: string) => (prefix ? `${prefix}${i}.${name}` : name);
   const models = await listPhoneModels(deps.db);
-  const resolve = modelResolver(models);
+  const byName = modelNames(models);
+  const byId = new Map(models.map((m) => [m.id, m]));
   const seenMacs = new Map<string, number>();
   const seenExtensions = new Map<string, number>();
   const passwords: string[] = [];
   const rows = input.map((a, i) => {
-    const model = resolve(a.model);
+    const model = byId.get(byName.get(a.model) ?? '');
     if (!model)
       throw new ApiError(
         400,
         `${field(i, 'model')}: unknown phone model ${JSON.stringify(a.model)}`,
         field(i, 'model'),
       );
+    // Well-formed items that conflict with each other: 409, like a conflict with a stored account.
     if (seenMacs.has(a.mac)) {
       throw new ApiError(
-        400,
+        409,
         `${field(i, 'mac')}: MAC repeated in this request (also item ${seenMacs.get(a.mac)})`,
         field(i, 'mac'),
       );
     }
     if (seenExtensions.has(a.extension)) {
       throw new ApiError(
-        400,
+        409,
         `${field(i, 'extension')}: extension repeated in this request (also item ${seenExtensions.get(a.extension)})`,
         field(i, 'extension'),
       );
@@ -151,19 +162,19 @@ async function createAccounts(deps: ApiDeps, pbx: PbxRow, input: NewAccount[], w
   } catch (err) {
     const constraint = uniqueViolation(err);
     if (!constraint) throw err;
+    // A concurrent request took it between our check and the insert.
     const name = constraint.includes('mac') ? 'mac' : 'extension';
-    throw new ApiError(409, `${name} already used on this PBX`, prefix ? `${prefix}${name}` : name);
+    throw new ApiError(409, `${name}: ${TAKEN[name]}`, prefix ? `${prefix}${name}` : name);
   }
   if (!result.ok) {
     const { index, field: name, value } = result.conflict;
     throw new ApiError(
       409,
-      `${field(index, name)}: ${value} is already used on this PBX`,
+      `${field(index, name)}: ${name === 'mac' ? formatMac(value) : value} ${TAKEN[name]}`,
       field(index, name),
     );
   }
 
-  const byId = new Map(models.map((m) => [m.id, m]));
   const created = result.rows.map((row, i) => ({
     account: presentAccount(row, byId.get(row.modelId)),
     sipPassword: passwords[i]!,

@@ -1,12 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { normalizeMac } from '../../../domain/mac.ts';
+import {
+  decimalCount,
+  decimalId,
+  ExtensionSchema,
+  freeText,
+  MacSchema,
+  ModelIdSchema,
+} from '../../../domain/ids.ts';
 import {
   errorResponses,
   IsoDate,
-  idText,
   jsonBody,
   jsonContent,
-  ModelIdSchema,
+  links,
   PbxIdParams,
   security,
 } from '../../openapi.ts';
@@ -16,31 +22,19 @@ const tags = ['Phone accounts'];
 /** The most accounts one bulk request may create. */
 export const BULK_LIMIT = 1000;
 
-const mac = z
-  .string()
-  .max(32)
-  .transform((text, ctx) => {
-    const normalized = normalizeMac(text);
-    if (normalized === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'not a MAC address (e.g. 80:5e:c0:aa:bb:cc or 805EC0AABBCC)' });
-      return z.NEVER;
-    }
-    return normalized;
-  })
-  .openapi({ type: 'string', example: '80:5e:c0:aa:bb:cc' });
+/** "Vendor Model" as /api/phone-models lists it, or a model id; the document lists the known ones (api/openapi.ts). */
+export const ModelNameSchema = freeText(100, 'yealink-t54w').meta({
+  id: 'PhoneModelName',
+  description:
+    'A model id (yealink-t54w) or vendor and model as /api/phone-models lists them ("Yealink T54W")',
+});
 
 export const NewAccountSchema = z
   .object({
-    mac,
-    model: z.string().trim().min(1).max(100).openapi({
-      description: 'A model id (yealink-t54w) or vendor and model ("Yealink T54W")',
-      example: 'yealink-t54w',
-    }),
-    extension: z
-      .string()
-      .regex(/^[0-9A-Za-z_.+-]{1,32}$/, 'an extension is 1–32 letters, digits or _ . + -')
-      .openapi({ example: '201' }),
-    displayName: z.string().trim().min(1).max(100).optional().openapi({ example: 'Reception' }),
+    mac: MacSchema,
+    model: ModelNameSchema,
+    extension: ExtensionSchema,
+    displayName: freeText(100, 'Reception').optional(),
     sipPassword: z
       .string()
       .regex(/^[\x21-\x7e]{8,64}$/, 'a SIP password is 8–64 printable ASCII characters without spaces')
@@ -93,20 +87,21 @@ const CreatedSchema = z.object({
 });
 
 const AccountParams = PbxIdParams.extend({
-  accountId: idText('accountId').openapi({ param: { name: 'accountId', in: 'path' }, example: 1 }),
+  accountId: decimalId('accountId'),
 });
 
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/accounts',
+  operationId: 'listAccounts',
   tags,
   security,
   summary: 'Phone accounts of the PBX, by id, paged',
   request: {
     params: PbxIdParams,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(BULK_LIMIT).default(100),
-      afterId: idText('afterId').optional(),
+      limit: decimalCount('limit', 1, BULK_LIMIT, 100),
+      afterId: decimalId('afterId').optional(),
       modelId: ModelIdSchema.optional(),
     }),
   },
@@ -122,12 +117,19 @@ export const list = createRoute({
 export const create = createRoute({
   method: 'post',
   path: '/api/pbxes/{pbxId}/accounts',
+  operationId: 'createAccount',
   tags,
   security,
   summary: 'Create a phone account; the first of a type fires R13 (c)',
   request: { params: PbxIdParams, body: jsonBody(NewAccountSchema) },
   responses: {
-    201: jsonContent(CreatedSchema.extend({ triggers: z.array(TriggerSchema) }), 'Created'),
+    201: {
+      ...jsonContent(CreatedSchema.extend({ triggers: z.array(TriggerSchema) }), 'Created'),
+      links: links(['getAccount', 'deleteAccount'], {
+        pbxId: '$request.path.pbxId',
+        accountId: '$response.body#/account/id',
+      }),
+    },
     ...errorResponses(400, 401, 404, 409, 413, 415),
   },
 });
@@ -135,6 +137,7 @@ export const create = createRoute({
 export const bulkCreate = createRoute({
   method: 'post',
   path: '/api/pbxes/{pbxId}/accounts/bulk',
+  operationId: 'createAccounts',
   tags,
   security,
   summary: `Create up to ${BULK_LIMIT} phone accounts at once, all or none`,
@@ -154,6 +157,7 @@ export const bulkCreate = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/accounts/{accountId}',
+  operationId: 'getAccount',
   tags,
   security,
   summary: 'One phone account',
@@ -164,6 +168,7 @@ export const get = createRoute({
 export const remove = createRoute({
   method: 'delete',
   path: '/api/pbxes/{pbxId}/accounts/{accountId}',
+  operationId: 'deleteAccount',
   tags,
   security,
   summary:

@@ -1,90 +1,110 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  CheckNowResultSchema as CheckNowResult,
-  DownloadNowResultSchema as DownloadNowResult,
-  PbxEventResultSchema as PbxEventResult,
-  TypeDecisionSchema as TypeDecision,
-} from '../../../workflows/messages.ts';
+  CheckNowResultSchema,
+  DownloadNowResultSchema,
+  ManualButtonSchema,
+  PbxEventResultSchema,
+  PbxEventSchema,
+  UpdateNowResultSchema,
+} from '../../../domain/contract.ts';
+import { ActionIdSchema } from '../../../domain/ids.ts';
 import {
   errorResponses,
+  IsoDate,
   jsonBody,
   jsonContent,
-  ModelIdSchema,
-  named,
+  links,
   PbxIdParams,
   security,
 } from '../../openapi.ts';
 
 const tags = ['Buttons and PBX events'];
 
-const ManualSchema = z
+export const PendingActionSchema = z
   .object({
-    modelIds: z
-      .array(ModelIdSchema)
-      .min(1)
-      .max(100)
-      .optional()
-      .openapi({ description: 'Only these types; all types with accounts when absent' }),
+    status: z.literal('running'),
+    actionId: ActionIdSchema,
+    resultUrl: z.string().openapi({ description: 'GET it for the result; 202 again while it still runs' }),
+    message: z.string().openapi({ example: 'firmware server unreachable (HTTP 503), retrying; see journal' }),
+    firmwareServer: z.object({
+      lastError: z.string().nullable(),
+      lastErrorAt: IsoDate.nullable(),
+      lastSyncAt: IsoDate.nullable(),
+    }),
   })
-  .strict()
-  .openapi('ManualRequest');
-
-// Results are the workflow's own contract (workflows/messages.ts), named here for the OpenAPI document.
-export const CheckNowResultSchema = named(CheckNowResult, 'CheckNowResult');
-export const DownloadNowResultSchema = named(DownloadNowResult, 'DownloadNowResult');
-export const TypeDecisionSchema = named(TypeDecision, 'TypeDecision', {
-  description: 'R7: a type with Auto-Update off is refused with the reason (code, parameters, English text)',
-});
-export const UpdateNowResultSchema = z
-  .object({ decisions: z.array(TypeDecisionSchema) })
-  .openapi('UpdateNowResult');
-
-export const PbxEventSchema = z
-  .discriminatedUnion('kind', [
-    z
-      .object({
-        kind: z.literal('upgraded'),
-        version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, 'a version like 8.1.0.12'),
-      })
-      .strict(),
-    z.object({ kind: z.literal('backup-restored') }).strict(),
-    z.object({ kind: z.literal('restarted') }).strict(),
-  ])
-  .openapi('PbxEvent', {
-    description:
-      'R13 (a) upgraded, (b) backup restored: check, download and update run; restarted: R5 clean-up',
+  .openapi('PendingAction', {
+    description: 'The button is still at work (e.g. the firmware server does not answer and is retried)',
   });
 
-const PbxEventResultSchema = named(PbxEventResult, 'PbxEventResult');
+const PENDING = (what: string) =>
+  jsonContent(
+    PendingActionSchema,
+    `${what} is still running; what is known so far, and where the result will be`,
+  );
 
-function manualRoute<S extends z.ZodType>(path: string, summary: string, result: S, description: string) {
-  return createRoute({
-    method: 'post',
-    path,
-    tags,
-    security,
-    summary,
-    request: { params: PbxIdParams, body: jsonBody(ManualSchema, false) },
-    responses: {
-      200: jsonContent(result, description),
-      ...errorResponses(400, 401, 404, 409, 413, 415, 503, 504),
-    },
-  });
+/** A button (POST) and where its result can be fetched when it did not come within API_ANSWER_WAIT_MS. */
+function manualRoutes<S extends z.ZodType>(
+  operationId: string,
+  path: string,
+  summary: string,
+  result: S,
+  description: string,
+) {
+  const resultOperationId = `${operationId}Result`;
+  return {
+    press: createRoute({
+      method: 'post',
+      path,
+      operationId,
+      tags,
+      security,
+      summary,
+      request: { params: PbxIdParams, body: jsonBody(ManualButtonSchema, false) },
+      responses: {
+        200: jsonContent(result, description),
+        202: {
+          ...PENDING(summary),
+          links: links([resultOperationId], {
+            pbxId: '$request.path.pbxId',
+            actionId: '$response.body#/actionId',
+          }),
+        },
+        ...errorResponses(400, 401, 404, 409, 413, 415, 503, 504),
+      },
+    }),
+    result: createRoute({
+      method: 'get',
+      path: `${path}/{actionId}`,
+      operationId: resultOperationId,
+      tags,
+      security,
+      summary: 'The result of a button that answered 202',
+      request: { params: PbxIdParams.extend({ actionId: ActionIdSchema }) },
+      responses: {
+        200: jsonContent(result, description),
+        202: PENDING(summary),
+        ...errorResponses(400, 401, 404, 409, 503),
+      },
+    }),
+  };
 }
 
-export const checkNow = manualRoute(
+export const checkNow = manualRoutes(
+  'checkNow',
   '/api/pbxes/{pbxId}/check-now',
   'R9 "Check now": ask the firmware server at once',
   CheckNowResultSchema,
   'What the check found',
 );
-export const downloadNow = manualRoute(
+export const downloadNow = manualRoutes(
+  'downloadNow',
   '/api/pbxes/{pbxId}/download-now',
   'R10 "Download now": download new firmware at once',
   DownloadNowResultSchema,
   'What was started, and why not for the rest',
 );
-export const updateNow = manualRoute(
+export const updateNow = manualRoutes(
+  'updateNow',
   '/api/pbxes/{pbxId}/update-now',
   'R11 "Update now": roll out to the phones at once (subject to R7)',
   UpdateNowResultSchema,
@@ -94,6 +114,7 @@ export const updateNow = manualRoute(
 export const pbxEvent = createRoute({
   method: 'post',
   path: '/api/pbxes/{pbxId}/events',
+  operationId: 'reportPbxEvent',
   tags,
   security,
   summary: 'Report a PBX event: upgraded (R13 a), backup restored (R13 b), restarted (R5 clean-up)',

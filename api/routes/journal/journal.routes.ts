@@ -1,17 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ReasonSchema } from '../../../domain/contract.ts';
 import {
-  errorResponses,
-  IsoDate,
-  idText,
-  jsonContent,
+  DateTimeText,
+  decimalCount,
+  decimalId,
+  JournalActionSchema,
   ModelIdSchema,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
-
-const date = z.coerce
-  .date({ error: 'a date (ISO 8601, e.g. 2025-03-01T00:00:00Z)' })
-  .openapi({ type: 'string', format: 'date-time' });
+} from '../../../domain/ids.ts';
+import { errorResponses, IsoDate, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 export const JournalEntrySchema = z
   .object({
@@ -22,25 +18,34 @@ export const JournalEntrySchema = z
     who: z.string(),
     modelId: z.string().nullable(),
     details: z.record(z.string(), z.unknown()),
+    reason: ReasonSchema.nullable().openapi({
+      description: "The reason the entry's details give, as a code with parameters (for the page's language)",
+    }),
   })
   .openapi('JournalEntry');
 
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/journal',
+  operationId: 'listJournal',
   tags: ['Journal'],
   security,
   summary: 'R14: the journal of every state change, newest first, paged by id',
   request: {
     params: PbxIdParams,
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(500).default(50),
-      beforeId: idText('beforeId').optional(),
-      action: z.string().min(1).max(100).optional(),
+      limit: decimalCount('limit', 1, 500, 50),
+      beforeId: decimalId('beforeId').optional(),
+      action: JournalActionSchema.optional(),
+      actionPrefix: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,49}$/, 'the first part of an action, e.g. rollout')
+        .optional()
+        .openapi({ description: 'Every action of a kind: rollout → rollout.started, rollout.completed, …' }),
       why: z.enum(['schedule', 'manual', 'trigger', 'system']).optional(),
       modelId: ModelIdSchema.optional(),
-      from: date.optional(),
-      to: date.optional(),
+      from: DateTimeText.optional(),
+      to: DateTimeText.optional(),
     }),
   },
   responses: {

@@ -44,10 +44,11 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
     onlyIds: scope === null ? undefined : [scope],
     after,
     search: q,
-    limit,
+    limit: limit + 1, // one more tells whether a next page exists
   });
-  const nextAfter = rows.length === limit ? (rows.at(-1)?.id ?? null) : null;
-  return c.json({ pbxes: rows.map((p) => presentPbx(p, config)), nextAfter }, 200);
+  const page = rows.slice(0, limit);
+  const nextAfter = rows.length > limit ? (page.at(-1)?.id ?? null) : null;
+  return c.json({ pbxes: page.map((p) => presentPbx(p, config)), nextAfter }, 200);
 };
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {

@@ -1,14 +1,22 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { PBX_ID_PATTERN } from '../../../domain/pbx-id.ts';
-import { isValidTimeZone } from '../../../domain/timing.ts';
+import { WeeklyMomentSchema } from '../../../domain/contract.ts';
+import {
+  decimalCount,
+  freeText,
+  PbxIdSchema,
+  SipDomainSchema,
+  TaskQueueSchema,
+  TimeZoneSchema,
+  VersionSchema,
+} from '../../../domain/ids.ts';
 import {
   errorResponses,
   IsoDate,
   jsonBody,
   jsonContent,
+  links,
   PbxIdParams,
   security,
-  WeeklyMomentSchema,
 } from '../../openapi.ts';
 
 const tags = ['PBXes'];
@@ -26,9 +34,9 @@ export const PbxSchema = z
       .openapi({ description: 'Phone edge of this PBX (null = the default TASK_QUEUE_PHONES)' }),
     provisioningUser: z.string(),
     /** R9: drawn once at registration, read-only. */
-    weeklyCheck: WeeklyMomentSchema.openapi({ description: 'R9: random, fixed at registration, read-only' }),
+    weeklyCheck: WeeklyMomentSchema.meta({ description: 'R9: random, fixed at registration, read-only' }),
     autoDownloadInstall: z.boolean().openapi({ description: 'R8: automatic download and installation' }),
-    updateMoment: WeeklyMomentSchema.nullable().openapi({
+    updateMoment: z.union([WeeklyMomentSchema, z.null()]).openapi({
       description: 'R11: weekly update moment; null = none',
     }),
     createdAt: IsoDate,
@@ -37,44 +45,18 @@ export const PbxSchema = z
   })
   .openapi('Pbx');
 
-const timeZone = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine(isIanaTimeZone, 'not an IANA time zone (e.g. Europe/Berlin)')
-  .openapi({ example: 'Europe/Berlin' });
-
 export const RegisterPbxSchema = z
   .object({
-    id: z
-      .string()
-      .regex(PBX_ID_PATTERN, 'lower-case letters, digits and dashes, at most 63')
-      .optional()
-      .openapi({ description: 'Default: derived from the name', example: 'acme' }),
-    name: z.string().trim().min(1).max(200).openapi({ example: 'ACME Head Office' }),
-    timeZone,
-    softwareVersion: z
-      .string()
-      .regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/, 'a version like 8.1.0.12')
-      .optional(),
-    sipDomain: z
-      .string()
-      .max(253)
-      .regex(
-        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
-        'a DNS name',
-      )
-      .optional()
-      .openapi({ description: 'Default: <id>.pbx.local' }),
-    phonesTaskQueue: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task queue name (letters, digits, . _ -)')
-      .optional()
-      .openapi({
-        description:
-          "Task queue of the phone edge at this PBX's site (a worker with WORKER_ROLES=phones); default TASK_QUEUE_PHONES",
-        example: 'firmware-phones-berlin',
-      }),
+    id: PbxIdSchema.optional().openapi({ description: 'Default: derived from the name', example: 'acme' }),
+    name: freeText(200, 'ACME Head Office'),
+    timeZone: TimeZoneSchema,
+    softwareVersion: VersionSchema.optional(),
+    sipDomain: SipDomainSchema.optional().openapi({ description: 'Default: <id>.pbx.local' }),
+    phonesTaskQueue: TaskQueueSchema.optional().openapi({
+      description:
+        "Task queue of the phone edge at this PBX's site (a worker with WORKER_ROLES=phones); default TASK_QUEUE_PHONES",
+      example: 'firmware-phones-berlin',
+    }),
   })
   .strict()
   .openapi('RegisterPbx');
@@ -91,7 +73,8 @@ export const RegisteredPbxSchema = z
 export const SettingsChangeSchema = z
   .object({
     autoDownloadInstall: z.boolean().optional().openapi({ description: 'R8' }),
-    updateMoment: WeeklyMomentSchema.nullable()
+    updateMoment: z
+      .union([WeeklyMomentSchema, z.null()])
       .optional()
       .openapi({ description: 'R11; null = no automatic update' }),
   })
@@ -99,27 +82,22 @@ export const SettingsChangeSchema = z
   .refine((b) => b.autoDownloadInstall !== undefined || b.updateMoment !== undefined, {
     message: 'name at least one setting: autoDownloadInstall, updateMoment',
   })
-  .openapi('SettingsChange');
+  .openapi('SettingsChange', { minProperties: 1 });
 
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes',
+  operationId: 'listPbxes',
   tags,
   security,
   summary: 'The PBXes this token may see (a PBX-scoped token: its own), a page at a time in id order',
   request: {
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      after: z
-        .string()
-        .regex(PBX_ID_PATTERN, 'a PBX id')
-        .optional()
-        .openapi({ description: 'The last id of the previous page (its nextAfter)' }),
-      q: z
-        .string()
-        .trim()
-        .min(1)
-        .max(100)
+      limit: decimalCount('limit', 1, 1000, 100),
+      after: PbxIdSchema.optional().openapi({
+        description: 'The last id of the previous page (its nextAfter)',
+      }),
+      q: freeText(100, 'acme')
         .optional()
         .openapi({ description: 'Only PBXes whose id or name contains this text (any case)' }),
     }),
@@ -142,12 +120,35 @@ export const list = createRoute({
 export const register = createRoute({
   method: 'post',
   path: '/api/pbxes',
+  operationId: 'registerPbx',
   tags,
   security,
   summary: 'Register a PBX: draws its weekly check moment (R9) and starts its lifecycle workflow',
   request: { body: jsonBody(RegisterPbxSchema) },
   responses: {
-    201: jsonContent(RegisteredPbxSchema, 'Registered; the provisioning password is shown only now'),
+    201: {
+      ...jsonContent(RegisteredPbxSchema, 'Registered; the provisioning password is shown only now'),
+      links: links(
+        [
+          'getPbx',
+          'changeSettings',
+          'getStatus',
+          'listAccounts',
+          'createAccount',
+          'createAccounts',
+          'getOverview',
+          'setAutoUpdate',
+          'checkNow',
+          'downloadNow',
+          'updateNow',
+          'reportPbxEvent',
+          'getRolloutProgress',
+          'listRollouts',
+          'listJournal',
+        ],
+        { pbxId: '$response.body#/pbx/id' },
+      ),
+    },
     ...errorResponses(400, 401, 403, 409, 413, 415),
   },
 });
@@ -155,6 +156,7 @@ export const register = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}',
+  operationId: 'getPbx',
   tags,
   security,
   summary: 'One PBX with its settings',
@@ -165,6 +167,7 @@ export const get = createRoute({
 export const changeSettings = createRoute({
   method: 'patch',
   path: '/api/pbxes/{pbxId}/settings',
+  operationId: 'changeSettings',
   tags,
   security,
   summary: 'Change the global switch (R8) and/or the weekly update moment (R11)',
@@ -178,6 +181,7 @@ export const changeSettings = createRoute({
 export const status = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/status',
+  operationId: 'getStatus',
   tags,
   security,
   summary: 'Status of the PBX lifecycle workflow, as it last recorded it (it records every change)',
@@ -193,8 +197,3 @@ export const status = createRoute({
     ...errorResponses(400, 401, 404),
   },
 });
-
-function isIanaTimeZone(tz: string): boolean {
-  // Intl also accepts offsets like "+01:00"; a PBX lives in a named zone so DST is handled (R10).
-  return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz) && isValidTimeZone(tz);
-}

@@ -11,6 +11,7 @@ import { doneOf, percentDone, type RolloutCounts, summaryLine } from '../../../d
 import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
 import { notFound } from '../../errors.ts';
+import { requireKnownModelFilter } from '../../known-models.ts';
 import { temporalUiUrl } from '../../lifecycle-client.ts';
 import type * as routes from './rollouts.routes.ts';
 
@@ -81,7 +82,9 @@ export const progress: AppRouteHandler<typeof routes.progress> = async (c) => {
 export const list: AppRouteHandler<typeof routes.list> = async (c) => {
   const deps = c.var.deps;
   const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
-  const rows = await listRollouts(deps.db, pbx.id, c.req.valid('query'));
+  const q = c.req.valid('query');
+  await requireKnownModelFilter(deps, q.modelId);
+  const rows = await listRollouts(deps.db, pbx.id, q);
   return c.json({ rollouts: await presentAll(deps, rows) }, 200);
 };
 

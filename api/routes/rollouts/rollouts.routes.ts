@@ -4,17 +4,9 @@ import {
   ReasonSchema,
   RolloutStatusSchema,
   RolloutSummarySchema,
-} from '../../../workflows/messages.ts';
-import {
-  errorResponses,
-  IsoDate,
-  idText,
-  jsonContent,
-  ModelIdSchema,
-  named,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
+} from '../../../domain/contract.ts';
+import { decimalCount, decimalId, ModelIdSchema, RolloutIdSchema } from '../../../domain/ids.ts';
+import { errorResponses, IsoDate, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 const tags = ['Rollouts'];
 
@@ -22,17 +14,14 @@ const tags = ['Rollouts'];
  * A rollout as the database holds it: the workflow's own summary shape (workflows/messages.ts), with who started
  * it, when, and where to find it in the Temporal UI. While it runs, the counts come from its per-phone record.
  */
-export const RolloutSchema = named(
-  RolloutSummarySchema.extend({
-    workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w' }),
-    why: z.string().nullable(),
-    who: z.string().nullable(),
-    startedAt: IsoDate.nullable(),
-    finishedAt: IsoDate.nullable(),
-    temporalUrl: z.string().openapi({ description: 'The rollout in the Temporal UI' }),
-  }),
-  'Rollout',
-);
+export const RolloutSchema = RolloutSummarySchema.extend({
+  workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w' }),
+  why: z.string().nullable(),
+  who: z.string().nullable(),
+  startedAt: IsoDate.nullable(),
+  finishedAt: IsoDate.nullable(),
+  temporalUrl: z.string().openapi({ description: 'The rollout in the Temporal UI' }),
+}).openapi('Rollout');
 
 const ResultSchema = z
   .object({
@@ -40,11 +29,11 @@ const ResultSchema = z
     mac: z.string(),
     extension: z.string().nullable(),
     block: z.number().int().nullable().openapi({ description: '0-based; null for a phone put in no block' }),
-    outcome: named(PhoneOutcomeSchema, 'PhoneOutcome').nullable(),
+    outcome: PhoneOutcomeSchema.nullable(),
     fromVersion: z.string().nullable(),
     reportedVersion: z.string().nullable(),
     detail: z.string().nullable(),
-    reason: named(ReasonSchema, 'Reason').nullable(),
+    reason: ReasonSchema.nullable(),
     at: IsoDate,
   })
   .openapi('RolloutPhoneResult');
@@ -52,6 +41,7 @@ const ResultSchema = z
 export const progress = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/rollout-progress',
+  operationId: 'getRolloutProgress',
   tags,
   security,
   summary: 'Per type: the running or most recent rollout (from the database; no Temporal query)',
@@ -65,6 +55,7 @@ export const progress = createRoute({
 export const list = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/rollouts',
+  operationId: 'listRollouts',
   tags,
   security,
   summary: 'Rollout history, newest first',
@@ -72,8 +63,8 @@ export const list = createRoute({
     params: PbxIdParams,
     query: z.object({
       modelId: ModelIdSchema.optional(),
-      status: named(RolloutStatusSchema, 'RolloutStatus').optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
+      status: RolloutStatusSchema.optional(),
+      limit: decimalCount('limit', 1, 200, 50),
     }),
   },
   responses: {
@@ -85,23 +76,17 @@ export const list = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/rollouts/{rolloutId}',
+  operationId: 'getRollout',
   tags,
   security,
   summary: 'One rollout (by its id, the run id) with its per-phone results',
   request: {
     params: PbxIdParams.extend({
-      rolloutId: z
-        .string()
-        .min(1)
-        .max(300)
-        .openapi({
-          param: { name: 'rolloutId', in: 'path' },
-          example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41',
-        }),
+      rolloutId: RolloutIdSchema,
     }),
     query: z.object({
-      afterPhoneId: idText('afterPhoneId').optional(),
-      limit: z.coerce.number().int().min(1).max(5000).default(1000),
+      afterPhoneId: decimalId('afterPhoneId').optional(),
+      limit: decimalCount('limit', 1, 5000, 1000),
     }),
   },
   responses: {

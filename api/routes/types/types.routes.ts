@@ -1,12 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  errorResponses,
-  jsonBody,
-  jsonContent,
-  ModelIdSchema,
-  PbxIdParams,
-  security,
-} from '../../openapi.ts';
+import { ModelIdSchema } from '../../../domain/ids.ts';
+import { errorResponses, jsonBody, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
 const tags = ['Phone types'];
 
@@ -46,13 +40,12 @@ export const OverviewRowSchema = z
   })
   .openapi('OverviewRow');
 
-const TypeParams = PbxIdParams.extend({
-  modelId: ModelIdSchema.openapi({ param: { name: 'modelId', in: 'path' } }),
-});
+const TypeParams = PbxIdParams.extend({ modelId: ModelIdSchema });
 
 export const models = createRoute({
   method: 'get',
   path: '/api/phone-models',
+  operationId: 'listPhoneModels',
   tags,
   security,
   summary: 'Phone models known to the deployment (catalog and image-managed)',
@@ -65,6 +58,7 @@ export const models = createRoute({
 export const overview = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/overview',
+  operationId: 'getOverview',
   tags,
   security,
   summary: 'R6: the firmware overview, one row per type with at least one account',
@@ -78,6 +72,7 @@ export const overview = createRoute({
 export const setAutoUpdate = createRoute({
   method: 'put',
   path: '/api/pbxes/{pbxId}/types/{modelId}/auto-update',
+  operationId: 'setAutoUpdate',
   tags,
   security,
   summary: 'R7: per-type Auto-Update; off means no phone of the type is updated, not even by Update now',
