@@ -5,6 +5,7 @@
 import type { JournalWhy } from '../db/queries/journal.ts';
 import type { Reason } from '../domain/reasons.ts';
 import type { PhoneOutcome, RolloutCounts, RolloutEnd, RolloutStatus } from '../domain/rollout.ts';
+import type { LifecycleStatus } from '../workflows/messages.ts';
 
 export type { PhoneOutcome };
 
@@ -201,6 +202,15 @@ export interface RunningRolloutInfo {
   status: RolloutStatus;
 }
 
+/** What the lifecycle workflow reports of itself (workflows/messages.ts LifecycleStatus), for the API's status route. */
+export interface LifecycleStatusInput {
+  pbxId: string;
+  status: LifecycleStatus;
+  /** Start of the reporting run (epoch ms) and the report's number in it: a newer report replaces an older one. */
+  runStartedAt: number;
+  seq: number;
+}
+
 export interface JournalInput extends Actor {
   pbxId: string;
   action: string;
@@ -221,6 +231,7 @@ export interface LifecycleActivityFns {
   runningRollout(input: { pbxId: string; modelId: string }): Promise<RunningRolloutInfo | null>;
   noteRolloutWaiting(input: { rolloutId: string; reason: Reason | null }): Promise<void>;
   recordJournal(input: JournalInput): Promise<void>;
+  recordLifecycleStatus(input: LifecycleStatusInput): Promise<void>;
 }
 
 export interface DownloadActivityFns {

@@ -1,12 +1,14 @@
 /**
- * Bookkeeping activities of the per-PBX lifecycle: settings, rollout planning and per-phone results, journal.
+ * Bookkeeping activities of the per-PBX lifecycle: settings, rollout planning and per-phone results, journal,
+ * the status the workflow reports of itself.
  * They run on the lifecycle task queue and only touch Postgres and the PBX logs.
  */
 import { eq } from 'drizzle-orm';
 import { appendJournal } from '../db/queries/journal.ts';
+import { recordLifecycleStatus } from '../db/queries/lifecycle-status.ts';
 import { planRollouts } from '../db/queries/rollouts.ts';
 import { pbxes } from '../db/schema.ts';
-import type { JournalInput, LifecycleActivityFns, PbxSettings } from './contracts.ts';
+import type { JournalInput, LifecycleActivityFns, LifecycleStatusInput, PbxSettings } from './contracts.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createRolloutBookkeeping } from './rollout-bookkeeping.ts';
 
@@ -34,6 +36,11 @@ export function createLifecycleBookkeeping(deps: ActivityDeps) {
 
     async recordJournal(input: JournalInput): Promise<void> {
       await appendJournal(db, logs, input);
+    },
+
+    /** The workflow's status as it reported it, for the API (which then never has to query Temporal). */
+    async recordLifecycleStatus(input: LifecycleStatusInput): Promise<void> {
+      await recordLifecycleStatus(db, input);
     },
   } satisfies Partial<LifecycleActivityFns>;
 }

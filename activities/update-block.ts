@@ -11,6 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Db } from '../db/client.ts';
 import { appendJournal } from '../db/queries/journal.ts';
 import {
   clearFirmwareTargets,
@@ -22,15 +23,17 @@ import {
   setFirmwareTargets,
 } from '../db/queries/phones.ts';
 import {
+  type NotifyState,
   openBlock,
   type PhoneVerdict,
   type RolloutPhoneRow,
-  recordNotify,
+  recordNotifies,
   recordOutcomes,
 } from '../db/queries/rollout-phones.ts';
 import { type Reason, reason } from '../domain/reasons.ts';
 import type { PhoneOutcome } from '../domain/rollout.ts';
 import { compareVersions } from '../domain/versions.ts';
+import { Batcher } from '../lib/batch.ts';
 import { localFirmwarePath } from '../lib/store-paths.ts';
 import type { PhoneEdge } from '../phones/edge.ts';
 import { checkSyncEventOf } from '../phones/provisioning/vendors/index.ts';
@@ -43,6 +46,11 @@ export const DEFAULT_BLOCK_TIMEOUT_MS = 10 * 60_000;
 export const APPROVAL_GRACE_MS = 2 * 60_000;
 const NOTIFY_PARALLELISM = 16;
 const POLL_MS = 1_000;
+/**
+ * After the edge reports a change of a waiting phone, the block waits this long for more before it reads the
+ * changed phones (a phone update is a burst of contacts: NOTIFY answer, provisioning, download, REGISTER).
+ */
+const WAKE_COALESCE_MS = 50;
 /** NOTIFYs a phone gets at most in one block (the first and two more, see mayNotifyAgain). */
 export const MAX_NOTIFIES = 3;
 /** Well inside the 30 s heartbeat timeout, whatever a NOTIFY lane is waiting for. */
@@ -225,6 +233,28 @@ async function validate(
   return { phones: ids.map((id) => byId.get(id) as EdgePhone), sipDomain: pbx.sipDomain };
 }
 
+type NotifyWrite = { rolloutId: string; phoneId: number; state: NotifyState; at: Date };
+const notifyWriters = new WeakMap<Db, Batcher<NotifyWrite, void>>();
+
+/**
+ * The notify state of phones, written by group commit (lib/batch.ts): the lanes of every block in this worker
+ * share statements, and each lane still waits for its own row before its NOTIFY leaves.
+ */
+function recordNotify(db: Db, rolloutId: string, phoneId: number, state: NotifyState): Promise<void> {
+  let writer = notifyWriters.get(db);
+  if (!writer) {
+    writer = new Batcher<NotifyWrite, void>({
+      key: (w) => `${w.rolloutId}\0${w.phoneId}`,
+      run: async (writes) => {
+        await recordNotifies(db, writes);
+        return writes.map(() => undefined);
+      },
+    });
+    notifyWriters.set(db, writer);
+  }
+  return writer.add({ rolloutId, phoneId, state, at: new Date() });
+}
+
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -399,20 +429,29 @@ export async function runBlockUpdate(
       (p) => notifyPhone(p, now),
     );
 
-    // Wait for the notified phones to come back, woken by the edge or by polling (another worker's edge).
+    // Wait for the notified phones to come back, woken by the edge or by polling (another worker's edge). A wake
+    // reads only the phones the edge reported; the poll (and the deadline) reads every phone still waiting.
     const waiting = new Set([...notified].filter((id) => !decided.has(id)));
+    const changed = new Set<number>();
+    let readAll = true;
     const renotifying = new Set<number>();
     let wake: (() => void) | null = null;
     const onChange = (id: number) => {
-      if (waiting.has(id)) wake?.();
+      if (!waiting.has(id)) return;
+      changed.add(id);
+      wake?.();
     };
     edge.changes.on('phone', onChange);
     try {
       for (;;) {
         if (run.signal.aborted) throw run.signal.reason ?? new Error('block cancelled');
         const deadlinePassed = Date.now() >= deadline;
+        const toRead =
+          readAll || deadlinePassed ? [...waiting] : [...changed].filter((id) => waiting.has(id));
+        changed.clear();
+        readAll = false;
         const verdicts: PhoneVerdict[] = [];
-        const rows = await listPhonesByIds(deps.db, pbxId, [...waiting]);
+        const rows = await listPhonesByIds(deps.db, pbxId, toRead);
         for (const row of rows) {
           if (renotifying.has(row.id)) continue;
           const verdict = judgeNotifiedPhone(row, since, target, deadlinePassed);
@@ -455,22 +494,30 @@ export async function runBlockUpdate(
             .finally(() => {
               renotifying.delete(p.id);
               if (decided.has(p.id)) waiting.delete(p.id);
+              else changed.add(p.id); // skipped while its NOTIFY was out: read it on the next wake
               wake?.();
             });
         }
         beat();
         if (waiting.size === 0 && renotifying.size === 0) break;
+        if (changed.size > 0) continue; // reported while we read: read those now
         const left = deadline - Date.now();
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, Math.min(POLL_MS, left)));
-          const done = () => {
+        readAll = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => finish(true), Math.max(0, Math.min(POLL_MS, left)));
+          let coalesce: NodeJS.Timeout | undefined;
+          function finish(all: boolean) {
             clearTimeout(timer);
-            run.signal.removeEventListener('abort', done);
+            clearTimeout(coalesce);
+            run.signal.removeEventListener('abort', aborted);
             wake = null;
-            resolve();
+            resolve(all);
+          }
+          const aborted = () => finish(false);
+          wake = () => {
+            wake = null;
+            coalesce = setTimeout(() => finish(false), Math.max(0, Math.min(WAKE_COALESCE_MS, left)));
           };
-          wake = done;
-          run.signal.addEventListener('abort', done);
+          run.signal.addEventListener('abort', aborted);
         });
       }
     } finally {

@@ -1,19 +1,22 @@
 /**
- * Registering a PBX (R9, R11, R16): the one place a weekly check moment is drawn. Used by `POST /api/pbxes` and by
- * anything else that sets up PBXes (a demo, a migration), so every PBX is born the same way.
+ * Registering a PBX (R9, R11, R16): the one place a weekly check moment and the default update moment are drawn.
+ * Used by `POST /api/pbxes` and by anything else that sets up PBXes (a demo, a migration), so every PBX is born
+ * the same way.
  */
 import { randomInt } from 'node:crypto';
 import { appendJournal } from '../db/queries/journal.ts';
 import { deletePbx, getPbx, insertPbx, type PbxRow, sipDomainTaken } from '../db/queries/pbxes.ts';
 import { pbxIdFromName } from '../domain/pbx-id.ts';
-import { drawWeeklyCheckMoment, formatWeeklyMoment, type WeeklyMoment } from '../domain/timing.ts';
-import { generateSecret, hashSecret } from '../lib/secrets.ts';
+import {
+  drawDefaultUpdateMoment,
+  drawWeeklyCheckMoment,
+  formatWeeklyMoment,
+  type WeeklyMoment,
+} from '../domain/timing.ts';
+import { generateSecret, hashGeneratedSecret } from '../lib/secrets.ts';
 import type { ApiDeps } from './env.ts';
 import { ApiError, uniqueViolation } from './errors.ts';
 import { startLifecycle } from './lifecycle-client.ts';
-
-/** R11 default for a newly registered PBX: Sunday 03:00 local time. */
-export const DEFAULT_UPDATE_MOMENT: WeeklyMoment = { day: 6, minute: 3 * 60 };
 
 /** A uniform number in [0, 1) from the OS's cryptographic randomness (R9: the moment must not be guessable). */
 const cryptoRandom = () => randomInt(0, 2 ** 47) / 2 ** 47;
@@ -38,7 +41,8 @@ export interface PbxRegistration {
 }
 
 /**
- * Stores the PBX with its R9 moment (drawn once, here), the default R11 moment and fresh provisioning credentials,
+ * Stores the PBX with its R9 moment and its default R11 moment (both drawn once, here: domain/timing.ts) and fresh
+ * provisioning credentials,
  * then starts its lifecycle workflow; if that cannot start, the registration is undone. Returns the provisioning
  * password, which exists nowhere else afterwards.
  */
@@ -55,6 +59,7 @@ export async function registerPbx(
   }
 
   const weeklyCheck = drawWeeklyCheckMoment(cryptoRandom);
+  const updateMoment = drawDefaultUpdateMoment(weeklyCheck, cryptoRandom);
   const provisioningPassword = generateSecret(24);
   let pbx: PbxRow;
   try {
@@ -65,10 +70,11 @@ export async function registerPbx(
       softwareVersion: input.softwareVersion ?? null,
       weeklyCheckDay: weeklyCheck.day,
       weeklyCheckMinute: weeklyCheck.minute,
-      updateDay: DEFAULT_UPDATE_MOMENT.day,
-      updateMinute: DEFAULT_UPDATE_MOMENT.minute,
+      updateDay: updateMoment.day,
+      updateMinute: updateMoment.minute,
       provisioningUser: id,
-      provisioningSecretHash: await hashSecret(provisioningPassword),
+      // Machine-generated, 192 bits: a fast salted hash (lib/secrets.ts hashGeneratedSecret).
+      provisioningSecretHash: hashGeneratedSecret(provisioningPassword),
       sipDomain,
       phonesTaskQueue: input.phonesTaskQueue ?? null,
     });
@@ -95,7 +101,7 @@ export async function registerPbx(
       name: pbx.name,
       timeZone: pbx.timeZone,
       weeklyCheck: presentMoment(weeklyCheck),
-      updateMoment: presentMoment(DEFAULT_UPDATE_MOMENT),
+      updateMoment: presentMoment(updateMoment),
       sipDomain,
     },
   });

@@ -1,26 +1,37 @@
 /**
- * Benchmark of the fleet simulator at fleet size: N phones (default 20,000) in ONE simulator process (a child,
- * so its CPU time and peak RSS are its own) against a real phone edge (this process) and a real Postgres.
- * The phones boot (REGISTER with digest + boot provisioning), then a share of them is updated in blocks of 50
- * (NOTIFY, provisioning, firmware download, flash 0 ms, reboot, re-REGISTER).
+ * Benchmark of the phone edge (issue 14 target 1) and of the fleet simulator at fleet size: N phones (default
+ * 20,000) in ONE simulator process (a child, so its CPU time and peak RSS are its own) against a real phone edge
+ * (this process: provisioning HTTP, SIP, and the block activity that drives updates, as in a `phones` worker) and
+ * a real Postgres. The phones boot (REGISTER with digest + boot provisioning), then a share of them is updated in
+ * blocks of 50 (NOTIFY, provisioning, firmware download, flash 0 ms, reboot, re-REGISTER).
+ *
+ * Per phase (boot, update) it prints the edge's CPU per phone, the statements it sent and the commits Postgres
+ * made per phone, Postgres's CPU, and — the baseline of the same run — the simulator's CPU for the same phones
+ * (the other end of the same SIP and HTTP exchanges), with the ratio. `--profile` records a V8 CPU profile of
+ * each phase (with the profiler on, CPU figures are a little higher) and adds where the time goes to the report.
  *
  *   npm run bench:simulator -- [--phones 20000] [--update-share 0.1] [--boot-spread-ms 20000] [--blocks-at-once 20]
+ *                              [--profile] [--report test-results/bench-edge.md]
  *
  * Uses DATABASE_URL when set (a fresh PBX per run), else an embedded Postgres in a temporary folder.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
 import type { BlockResult } from '../activities/contracts.ts';
 import { runBlockUpdate } from '../activities/update-block.ts';
 import { connectDb } from '../db/client.ts';
 import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { insertRollout } from '../db/queries/rollouts.ts';
+import * as schema from '../db/schema.ts';
 import { blobs, localFirmware, pbxes, phoneModels } from '../db/schema.ts';
 import { modelIdOf, type Vendor } from '../domain/vendors.ts';
 import { loadConfig, repoRoot } from '../lib/config.ts';
@@ -32,6 +43,8 @@ import { blobPath } from '../lib/store-paths.ts';
 import { startPhoneEdge } from '../phones/edge.ts';
 import { createSimulatedFleet, fleetSpecOf } from '../simulator/accounts.ts';
 import { simulatedFirmwareImage } from '../simulator/firmware-image.ts';
+import { cpuMsOf, loadLine, otherProcesses, peakRssMiBOf } from './proc.ts';
+import { profileMarkdown, summarizeProfile } from './profile-summary.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -40,6 +53,8 @@ const { values: a } = parseArgs({
     'boot-spread-ms': { type: 'string', default: '20000' },
     'blocks-at-once': { type: 'string', default: '20' },
     'firmware-kib': { type: 'string', default: '64' },
+    profile: { type: 'boolean', default: false },
+    report: { type: 'string', default: join(repoRoot, 'test-results', 'bench-edge.md') },
   },
 });
 const phoneCount = Number(a.phones);
@@ -115,8 +130,26 @@ if (process.env.BENCH_ASYNC_COMMIT === '1') {
   await h.sql.unsafe(`alter database ${new URL(dbUrl).pathname.slice(1)} set synchronous_commit = off`);
   await h.close();
 }
-const handle = connectDb(dbUrl, { max: 20 });
-const db = handle.db;
+// The edge's database handle, as connectDb makes it, counting the statements it sends.
+let statements = 0;
+const client = postgres(dbUrl, {
+  max: 20,
+  onnotice: () => {},
+  debug: () => {
+    statements++;
+  },
+});
+const db = drizzle(client, { schema });
+const handle = { close: () => client.end({ timeout: 5 }) };
+// Commits as Postgres counts them (every autocommit statement is one), read on a connection of its own.
+const stats = connectDb(dbUrl, { max: 1 });
+const commits = async () => {
+  // Backends publish their counts within about a second of going idle.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const [row] = await stats.sql<{ n: string }[]>`
+    select xact_commit::text as n from pg_stat_database where datname = current_database()`;
+  return Number(row?.n ?? 0);
+};
 const config = loadConfig({ ...process.env, DATA_DIR: work, LOG_LEVEL: 'warn' });
 const logs = new PbxLogs(config.logDir);
 const deps = { config, db, logs, logger: createLogger('bench-edge', 'warn') };
@@ -177,7 +210,43 @@ writeFileSync(
 );
 
 // ---- the simulator process ----------------------------------------------------------------------
+const loadAtStart = loadLine();
 const edgeUsageBefore = process.resourceUsage();
+const session = new Session();
+if (a.profile) {
+  session.connect();
+  await session.post('Profiler.enable');
+}
+const profiles: string[] = [];
+async function profilePhase(name: string, start: boolean) {
+  if (!a.profile) return;
+  if (start) {
+    await session.post('Profiler.start');
+    return;
+  }
+  const { profile } = await session.post('Profiler.stop');
+  const file = join(dirname(a.report), `bench-edge-${name}.cpuprofile`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(profile));
+  profiles.push(file);
+}
+interface Sample {
+  at: number;
+  edgeCpuMs: number;
+  simCpuMs: number;
+  pgCpuMs: number;
+  statements: number;
+  commits: number;
+}
+let simPid = 0;
+const sample = async (): Promise<Sample> => {
+  const u = process.cpuUsage();
+  const edgeCpuMs = (u.user + u.system) / 1000;
+  const simCpuMs = simPid ? cpuMsOf(simPid, true) : 0;
+  // Postgres (and its small node wrapper) is the rest of this process's tree.
+  const pgCpuMs = cpuMsOf(process.pid, true) - cpuMsOf(process.pid) - simCpuMs;
+  return { at: Date.now(), edgeCpuMs, simCpuMs, pgCpuMs, statements, commits: await commits() };
+};
 const child = spawn(
   process.execPath,
   [
@@ -193,6 +262,7 @@ const child = spawn(
   ],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: '0' } },
 );
+simPid = child.pid ?? 0;
 const lines = createInterface({ input: child.stdout });
 const waiters = new Map<string, (line: Record<string, unknown>) => void>();
 lines.on('line', (raw) => {
@@ -208,9 +278,13 @@ const nextLine = (msg: string) =>
   new Promise<Record<string, unknown>>((resolve) => waiters.set(msg, resolve));
 
 const bootStarted = Date.now();
+const s0 = await sample();
+await profilePhase('boot', true);
 say(`simulator booting ${phoneCount} phones (spread over ${bootSpreadMs} ms)`);
 const booted = await nextLine('fleet booted');
 const bootMs = Date.now() - bootStarted;
+await profilePhase('boot', false);
+const s1 = await sample();
 say(`booted: ${booted.registered} registered in ${bootMs} ms`);
 
 // ---- block updates for a share of the phones ------------------------------------------------------
@@ -236,6 +310,8 @@ for (const m of MODELS) {
   for (let i = 0; i < chosen.length; i += 50)
     blocks.push({ modelId, to: m.to, ids: chosen.slice(i, i + 50), rolloutId, block: i / 50 });
 }
+const s2 = await sample();
+await profilePhase('update', true);
 const updateStarted = Date.now();
 const outcomes: Record<string, number> = {};
 let next = 0;
@@ -265,8 +341,13 @@ await Promise.all(
   }),
 );
 const updateMs = Date.now() - updateStarted;
+await profilePhase('update', false);
+const s3 = await sample();
 const updated = outcomes.updated ?? 0;
 say(`updated ${updated} phones in ${blocks.length} blocks in ${updateMs} ms`);
+const loadAtEnd = loadLine();
+const others = otherProcesses(new Set([process.pid, simPid]));
+const simPeakRssMiB = peakRssMiBOf(simPid);
 
 child.kill('SIGTERM');
 const stopped = await nextLine('fleet stopped');
@@ -298,6 +379,8 @@ const summary = {
     cpuSystemMs: Math.round((edgeUsage.systemCPUTime - edgeUsageBefore.systemCPUTime) / 1000),
     peakRssMiB: Math.round(edgeUsage.maxRSS / 1024),
     sip: edge.sip.stats,
+    // Optional: the same bench runs against an edge without the store (before, for comparison).
+    statementsByKind: (edge as { store?: { stats: unknown } }).store?.stats,
   },
 };
 // Ratios against the baseline of the same run: the phone edge serving the same phones (the PBX side's cost).
@@ -309,10 +392,73 @@ const perPhone = {
   simulatorRssKiB: Math.round((Number(stopped.peakRssMiB) * 1024) / phoneCount),
   simulatorCpuVsEdge: +(simulatorCpuMs / edgeCpuMs).toFixed(2),
 };
-process.stdout.write(`${JSON.stringify({ ...summary, perPhone }, null, 2)}\n`);
+// Target 1 (issue 14): edge CPU per phone boot and per phone update, against the simulator's for the same phones.
+const phase = (from: Sample, to: Sample, phones: number) => {
+  const per = (x: number) => +(x / Math.max(1, phones)).toFixed(3);
+  const edge = to.edgeCpuMs - from.edgeCpuMs;
+  const sim = to.simCpuMs - from.simCpuMs;
+  return {
+    phones,
+    seconds: +((to.at - from.at) / 1000).toFixed(1),
+    edgeCpuMsPerPhone: per(edge),
+    simulatorCpuMsPerPhone: per(sim),
+    edgeVsSimulator: +(edge / Math.max(1, sim)).toFixed(2),
+    postgresCpuMsPerPhone: per(to.pgCpuMs - from.pgCpuMs),
+    statementsPerPhone: per(to.statements - from.statements),
+    commitsPerPhone: per(to.commits - from.commits),
+  };
+};
+const phases = { boot: phase(s0, s1, Number(booted.registered)), update: phase(s2, s3, updated) };
+process.stdout.write(`${JSON.stringify({ ...summary, perPhone, phases }, null, 2)}\n`);
+
+const row = (name: string, p: ReturnType<typeof phase>, target: number) =>
+  `| ${name} | ${p.phones} | ${p.seconds} s | **${p.edgeCpuMsPerPhone} ms** | ≤ ${target} ms | ${p.simulatorCpuMsPerPhone} ms | ${p.edgeVsSimulator} | ${p.statementsPerPhone} | ${p.commitsPerPhone} | ${p.postgresCpuMsPerPhone} ms |`;
+const report = [
+  `# Phone edge benchmark (${new Date().toISOString()})`,
+  '',
+  `\`npm run bench:simulator -- --phones ${phoneCount} --update-share ${updateShare} --boot-spread-ms ${bootSpreadMs} --blocks-at-once ${blocksAtOnce} --firmware-kib ${firmwareBytes / 1024}${a.profile ? ' --profile' : ''}\``,
+  '',
+  `Machine: ${loadAtStart} at the start, ${loadAtEnd} at the end.${a.profile ? ' CPU profiler on (figures a little higher).' : ''}`,
+  '',
+  '| phase | phones | wall | edge CPU per phone | target | simulator CPU per phone (baseline) | edge / simulator | statements per phone | commits per phone | Postgres CPU per phone |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  row('boot (REGISTER ×2, boot provisioning)', phases.boot, 1),
+  row('update (NOTIFY, provisioning, firmware, reboot, REGISTER, provisioning)', phases.update, 2),
+  '',
+  `Boot: ${summary.boot.registered} phones in ${bootMs} ms (${summary.boot.registrationsPerSecond}/s); update: ${updated} phones in ${blocks.length} blocks, ${blocksAtOnce} at once, in ${updateMs} ms (${summary.update.phonesPerSecond}/s), outcomes ${JSON.stringify(outcomes)}.`,
+  `Simulator peak RSS ${simPeakRssMiB} MiB; edge peak RSS ${summary.edge.peakRssMiB} MiB.`,
+  '',
+  'Busiest other processes at the end (pid, CPU share since start, command):',
+  '',
+  ...others.map((o) => `    ${o}`),
+  ...profiles.flatMap((f) => [
+    '',
+    `## Where the edge's CPU goes: ${f.includes('boot') ? 'boot' : 'update'} phase`,
+    '',
+    profileMarkdown(
+      summarizeProfile(f, [
+        'nextWrite (postgres)',
+        'handle (postgres)',
+        'execute (drizzle-orm)',
+        'serveProvisioningFile',
+        'serveFirmware',
+        '#register',
+        'notify (phones/sip-endpoint.ts)',
+        'runBlockUpdate',
+        'write (pino)',
+        'parse (sip',
+      ]),
+    ),
+  ]),
+  '',
+].join('\n');
+mkdirSync(dirname(a.report), { recursive: true });
+writeFileSync(a.report, report);
+say(`report written to ${a.report}`);
 
 await edge.close();
 logs.close();
 await handle.close();
+await stats.close();
 await stopPostgres();
 rmSync(work, { recursive: true, force: true });

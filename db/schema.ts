@@ -140,6 +140,40 @@ export const phoneAccounts = pgTable(
   ],
 );
 
+/**
+ * R6 "in use": phones per PBX, type and reported version ('' = not reported yet), kept current by statement
+ * triggers on phone_accounts (migration 0006_phone_version_counts_trigger, hand-written: drizzle-kit does not
+ * generate triggers), so the overview reads a handful of rows instead of counting every phone of the PBX.
+ */
+export const phoneVersionCounts = pgTable(
+  'phone_version_counts',
+  {
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    /** The installed version; '' for phones that have not reported one. */
+    version: text('version').notNull(),
+    phones: integer('phones').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pbxId, t.modelId, t.version] })],
+);
+
+/**
+ * What the PBX's lifecycle workflow last reported of itself (phase, next moments, running rollouts, last check):
+ * the workflow records it through a bookkeeping activity whenever it changes, and the API's status route reads it
+ * here, so pages polling a PBX never query Temporal. Newer runs and later reports win (run start, sequence).
+ */
+export const pbxLifecycleStatus = pgTable('pbx_lifecycle_status', {
+  pbxId: text('pbx_id')
+    .primaryKey()
+    .references(() => pbxes.id, { onDelete: 'cascade' }),
+  status: jsonb('status').$type<Record<string, unknown>>().notNull(),
+  runStartedAt: ts('run_started_at').notNull(),
+  seq: integer('seq').notNull(),
+  recordedAt: ts('recorded_at').notNull().defaultNow(),
+});
+
 /** Releases as last seen in the signed catalog of the firmware server (deployment-wide). */
 export const catalogReleases = pgTable(
   'catalog_releases',

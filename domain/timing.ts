@@ -183,6 +183,27 @@ export function drawWeeklyCheckMoment(random: () => number): WeeklyMoment {
   };
 }
 
+/**
+ * R11 (decided): the update moment a new PBX starts with, local time, before its admin picks one: the night after
+ * its weekly check's download window, between 01:00 and 05:00.
+ */
+export const DEFAULT_UPDATE_WINDOW = { startMinute: 1 * 60, endMinute: 5 * 60 } as const;
+
+/**
+ * R11: a new PBX's default update moment, drawn once at registration like the R9 check (and stored; the admin
+ * may change it): the day after the weekly check, at a random minute of [01:00, 05:00) — so firmware found by the
+ * check and downloaded that evening (R10) rolls out a few hours later, at night, and PBXes spread over 7 nights ×
+ * 240 minutes instead of all starting their rollouts on the same Sunday 03:00.
+ */
+export function drawDefaultUpdateMoment(weeklyCheck: WeeklyMoment, random: () => number): WeeklyMoment {
+  const { startMinute, endMinute } = DEFAULT_UPDATE_WINDOW;
+  const span = endMinute - startMinute;
+  return {
+    day: (weeklyCheck.day + 1) % 7,
+    minute: startMinute + Math.min(span - 1, Math.floor(random() * span)),
+  };
+}
+
 export function assertWeeklyMoment(m: WeeklyMoment): void {
   if (!Number.isInteger(m.day) || m.day < 0 || m.day > 6)
     throw new RangeError(`weekday must be 0..6, got ${m.day}`);

@@ -44,6 +44,8 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40),
   WORKER_MAX_CONCURRENT_DOWNLOADS: positive.default(4),
   WORKER_MAX_CONCURRENT_BLOCKS: positive.default(20),
+  /** Lifecycle workflows a worker keeps in memory between tasks (README "Scaling out": ~0.5 MiB each). */
+  WORKER_MAX_CACHED_WORKFLOWS: positive.default(2000),
   /** On SIGTERM a worker stops polling and lets running activities (downloads, blocks) finish this long. */
   WORKER_SHUTDOWN_GRACE_MS: positive.default(300_000),
 
@@ -118,6 +120,7 @@ export interface Config {
     maxConcurrentWorkflowTasks: number;
     maxConcurrentDownloads: number;
     maxConcurrentBlocks: number;
+    maxCachedWorkflows: number;
     shutdownGraceMs: number;
   };
   api: {
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentDownloads: e.WORKER_MAX_CONCURRENT_DOWNLOADS,
       maxConcurrentBlocks: e.WORKER_MAX_CONCURRENT_BLOCKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
     },
     api: {

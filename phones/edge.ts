@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { ActivityDeps } from '../activities/deps.ts';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { EdgeDirectory } from './edge-directory.ts';
+import { EdgeStore } from './edge-store.ts';
 import { ProvisioningCredentials } from './provisioning/basic-auth.ts';
 import { createProvisioningHandler } from './provisioning/server.ts';
 import { SipEndpoint } from './sip-endpoint.ts';
@@ -43,6 +44,8 @@ export interface PhoneEdge {
   provisioningUrlFor(pbxId: string): string;
   sipPort: number;
   sip: SipEndpoint;
+  /** The phone rows it reads and writes (batched); its `stats` say how many statements that took. */
+  store: EdgeStore;
   changes: PhoneChanges;
   close(): Promise<void>;
 }
@@ -52,6 +55,7 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
   changes.setMaxListeners(0);
   const onPhoneChange = (id: number) => changes.emit('phone', id);
   const directory = new EdgeDirectory(deps.db);
+  const store = new EdgeStore(deps.db);
   const throttle = new AuthThrottle(options.authThrottle);
   const sip = await SipEndpoint.start({
     db: deps.db,
@@ -60,6 +64,7 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     throttle,
     logger: deps.logger.child({ part: 'sip' }),
     directory,
+    store,
     host: options.host,
     port: options.sipPort,
     publicHost: options.sipPublicHost,
@@ -72,6 +77,7 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     logs: deps.logs,
     logger: deps.logger.child({ part: 'provisioning' }),
     directory,
+    store,
     credentials: new ProvisioningCredentials(),
     throttle,
     secretsKey: deps.config.secretsKey,
@@ -118,6 +124,7 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
     provisioningUrlFor: (pbxId) => `${provisioningUrl}/p/${pbxId}/`,
     sipPort: sip.port,
     sip,
+    store,
     changes,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,7 @@
  * SIP digest authentication (RFC 3261 22, RFC 2617) for REGISTER, realm = the PBX's SIP domain. The server keeps
  * only HA1 per account; nonces are stateless (time + HMAC), so any worker can verify any nonce it issued.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 import digest from 'sip/digest.js';
 
 /** HA1 = MD5(extension:realm:password), what `phone_accounts.sip_ha1` stores (the admin API computes it too). */
@@ -14,11 +14,12 @@ function unquote(v: string | undefined): string | undefined {
 }
 
 export class NonceIssuer {
-  readonly #secret: Buffer;
+  /** A KeyObject, prepared once (a raw Buffer key is prepared again by every HMAC). */
+  readonly #secret: KeyObject;
   readonly #maxAgeMs: number;
 
   constructor(options: { secret?: Buffer; maxAgeMs?: number } = {}) {
-    this.#secret = options.secret ?? randomBytes(32);
+    this.#secret = createSecretKey(options.secret ?? randomBytes(32));
     this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
   }
 

@@ -19,19 +19,14 @@ import { isIPv6 } from 'node:net';
 import sip, { type SipMessage, type SipVia } from 'sip';
 import type { Db } from '../db/client.ts';
 import { appendJournal } from '../db/queries/journal.ts';
-import {
-  type EdgePbx,
-  findPhoneByExtension,
-  findSealedSipPassword,
-  recordRegistration,
-  recordUnregistration,
-} from '../db/queries/phones.ts';
+import { type EdgePbx, findSealedSipPassword, recordUnregistration } from '../db/queries/phones.ts';
 import { parseUserAgent, trustedVersion } from '../domain/user-agent.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PbxLogs } from '../lib/pbx-logs.ts';
 import { openSecret, sipHa1 } from '../lib/secrets.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import type { EdgeDirectory } from './edge-directory.ts';
+import { EdgeStore } from './edge-store.ts';
 import { authorizationFor, challengeFor, NonceIssuer, verifyDigest } from './sip-digest.ts';
 
 export interface SipEndpointOptions {
@@ -44,6 +39,8 @@ export interface SipEndpointOptions {
   /** Credential failures per source address (the phone edge shares one with provisioning). */
   throttle?: AuthThrottle | undefined;
   directory: EdgeDirectory;
+  /** Phone lookups and registrations, batched under load (default: one of its own on `db`). */
+  store?: EdgeStore | undefined;
   /** Address to bind, e.g. 0.0.0.0 or 127.0.0.1. */
   host: string;
   /** 0 = any free port. */
@@ -111,7 +108,7 @@ function hostPort(address: string, port: number): string {
 
 export class SipEndpoint {
   readonly #o: Required<
-    Omit<SipEndpointOptions, 'publicHost' | 'onPhoneChange' | 'logs' | 'secretsKey' | 'throttle'>
+    Omit<SipEndpointOptions, 'publicHost' | 'onPhoneChange' | 'logs' | 'secretsKey' | 'throttle' | 'store'>
   > & {
     publicHost: string;
     onPhoneChange: (id: number) => void;
@@ -119,6 +116,7 @@ export class SipEndpoint {
     secretsKey: string | undefined;
     throttle: AuthThrottle;
   };
+  readonly #store: EdgeStore;
   readonly #socket: Socket;
   readonly #nonces = new NonceIssuer();
   /** Server transactions by branch/method/source: the response to repeat on a retransmission (null = in progress). */
@@ -151,6 +149,7 @@ export class SipEndpoint {
       secretsKey: options.secretsKey,
       throttle: options.throttle ?? new AuthThrottle(),
     };
+    this.#store = options.store ?? new EdgeStore(options.db);
     this.#socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reuseAddr: false });
     this.#socket.on('message', (buf, rinfo) => this.#onMessage(buf, rinfo));
     this.#socket.on('error', (err) => this.#o.logger.error({ err }, 'SIP socket error'));
@@ -361,7 +360,7 @@ export class SipEndpoint {
       return this.#response(rq, rinfo, 403, { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) });
     }
     if (!rq.headers.authorization?.length) return challenge(false);
-    const phone = await findPhoneByExtension(this.#o.db, pbx.id, aor.user);
+    const phone = await this.#store.phoneByExtension(pbx.id, aor.user);
     // An unknown account is answered like a wrong password, so accounts cannot be enumerated.
     const verdict = phone?.sipHa1
       ? verifyDigest({
@@ -411,7 +410,7 @@ export class SipEndpoint {
     const stored = storedContact(contact.uri, rq.headers.via[0] as SipVia, rinfo);
     if (!stored) return this.#response(rq, rinfo, 400);
     const ua = typeof rq.headers['user-agent'] === 'string' ? rq.headers['user-agent'] : null;
-    await recordRegistration(this.#o.db, phone.id, {
+    await this.#store.recordRegistration(phone.id, {
       contact: stored,
       registeredUntil: new Date(now.getTime() + expires * 1000),
       userAgent: ua,

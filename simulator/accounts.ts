@@ -67,13 +67,14 @@ export async function createSimulatedFleet(db: Db, o: CreateFleetOptions): Promi
       .where(and(eq(phoneAccounts.pbxId, o.pbxId), sql`${phoneAccounts.extension} ~ '^[0-9]{1,15}$'`));
     extension = Math.max(1000, Number(row?.max ?? 0) + 1);
   }
+  // A MAC is unique in the whole deployment (issue 11), so simulated MACs continue after every PBX's.
   const nextMac = new Map<Vendor, number>();
   for (const vendor of Object.keys(VENDOR_OUI) as Vendor[]) {
     const oui = VENDOR_OUI[vendor];
     const [row] = await db
       .select({ max: sql<string | null>`max(${phoneAccounts.mac})` })
       .from(phoneAccounts)
-      .where(and(eq(phoneAccounts.pbxId, o.pbxId), like(phoneAccounts.mac, `${oui}%`)));
+      .where(like(phoneAccounts.mac, `${oui}%`));
     nextMac.set(vendor, row?.max ? Number.parseInt(row.max.slice(6), 16) + 1 : 1);
   }
 
@@ -87,7 +88,7 @@ export async function createSimulatedFleet(db: Db, o: CreateFleetOptions): Promi
         : (o.initialVersion?.[id] ?? defaultVersion(vendor, m.provisioningKey));
     for (let i = 0; i < (o.models[id] as number); i++) {
       const serial = nextMac.get(vendor) as number;
-      if (serial > 0xffffff) throw new Error(`no simulated MACs left for ${vendor} on PBX ${o.pbxId}`);
+      if (serial > 0xffffff) throw new Error(`no simulated MACs left for ${vendor}`);
       nextMac.set(vendor, serial + 1);
       specs.push({
         mac: `${VENDOR_OUI[vendor]}${serial.toString(16).padStart(6, '0')}`,

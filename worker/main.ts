@@ -96,6 +96,8 @@ if (config.worker.roles.has('lifecycle')) {
       activities: createLifecycleActivities(deps),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+      // Set, not left to the SDK's guess from the heap limit: every PBX's workflow is long-lived.
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
     }),
   );
 }

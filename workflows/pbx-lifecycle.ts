@@ -120,6 +120,49 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
   const nextCheckAt = () => nextWeeklyCheckAt(schedule());
   const nextUpdateAt = () => nextScheduledUpdateAt(schedule());
 
+  /** What the status query answers, and what the workflow records for the API (recordLifecycleStatus). */
+  const statusNow = (): LifecycleStatus => {
+    const next = nextUpdateAt();
+    return {
+      pbxId,
+      phase: phase(),
+      nextWeeklyCheck: new Date(nextCheckAt()).toISOString(),
+      pendingDownloadAt: carried.pendingDownload ? new Date(carried.pendingDownload.at).toISOString() : null,
+      nextScheduledUpdate: next ? new Date(next).toISOString() : null,
+      autoDownloadInstall: settings.autoDownloadInstall,
+      runningRollouts: [...rollouts.values()].map((r) => ({
+        modelId: r.modelId,
+        workflowId: r.workflowId,
+        targetVersion: r.targetVersion,
+      })),
+      runningTriggers: [...triggers.keys()],
+      lastCheck,
+      cycle: carried.cycle,
+    };
+  };
+
+  // The status, recorded in the database whenever it changes, so the API never has to query this workflow (a
+  // page polling it cost Temporal queries). One report at a time; a report waiting to go takes the newest status.
+  let recorded = '';
+  let reports = 0;
+  let reportQueued = false;
+  let reporting: Promise<void> = Promise.resolve();
+  const runStartedAt = workflowInfo().runStartTime.getTime();
+  const recordStatus = () => {
+    if (reportQueued || !patched('lifecycle-status-recorded')) return;
+    reportQueued = true;
+    reporting = reporting
+      .then(async () => {
+        reportQueued = false;
+        const status = statusNow();
+        const json = JSON.stringify(status);
+        if (json === recorded) return;
+        recorded = json;
+        await acts.bookkeeping.recordLifecycleStatus({ pbxId, status, runStartedAt, seq: ++reports });
+      })
+      .catch(() => undefined);
+  };
+
   /** Keeps the UI current: a search attribute for filtering, current details for the run page. */
   const show = () => {
     const p = phase();
@@ -143,6 +186,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
         `rollouts running: ${[...rollouts.values()].map((r) => r.workflowId).join(', ') || '—'}`,
       ].join('\n\n'),
     );
+    if (ready) recordStatus();
   };
 
   async function track<T>(kind: keyof typeof busy, work: () => Promise<T>): Promise<T> {
@@ -191,25 +235,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     wake();
   });
 
-  setHandler(statusQuery, (): LifecycleStatus => {
-    const next = nextUpdateAt();
-    return {
-      pbxId,
-      phase: phase(),
-      nextWeeklyCheck: new Date(nextCheckAt()).toISOString(),
-      pendingDownloadAt: carried.pendingDownload ? new Date(carried.pendingDownload.at).toISOString() : null,
-      nextScheduledUpdate: next ? new Date(next).toISOString() : null,
-      autoDownloadInstall: settings.autoDownloadInstall,
-      runningRollouts: [...rollouts.values()].map((r) => ({
-        modelId: r.modelId,
-        workflowId: r.workflowId,
-        targetVersion: r.targetVersion,
-      })),
-      runningTriggers: [...triggers.keys()],
-      lastCheck,
-      cycle: carried.cycle,
-    };
-  });
+  setHandler(statusQuery, statusNow);
 
   /** Check now, and the check that Download now starts with. */
   async function manualCheck(req: ManualRequest) {
@@ -218,6 +244,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
       runCheck(acts, { pbxId, ...scopeOf(req), why: 'manual', who: req.who }),
     );
     lastCheck = summarizeCheck(report);
+    if (ready) recordStatus();
     return report;
   }
 
@@ -398,6 +425,7 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
     const idle = phase() === 'idle' && rollouts.size === 0 && triggers.size === 0;
     const cycleThrough = weeklyCheckRan && carried.pendingDownload === undefined;
     if (idle && (cycleThrough || workflowInfo().continueAsNewSuggested)) {
+      if (reports > 0 || reportQueued) await reporting;
       await condition(allHandlersFinished);
       if (phase() === 'idle' && rollouts.size === 0 && triggers.size === 0 && !settingsDirty) {
         await continueAsNew<typeof pbxLifecycle>({

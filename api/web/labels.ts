@@ -148,7 +148,7 @@ const en = {
   nextUpdate: 'Next update moment',
   nowDoing: 'Now',
   phases: { idle: 'idle', checking: 'checking', downloading: 'downloading', updating: 'updating phones' },
-  statusUnavailable: "The PBX's schedule cannot be read right now; it is shown again when it answers.",
+  statusUnavailable: "The PBX's workflow has not recorded its schedule yet; it is shown as soon as it does.",
   notes: {
     automaticOff:
       'Automatic download and installation are off (R8): the weekly check still runs, but nothing is downloaded or installed automatically and the update moment does nothing. Download now and Update now still work.',
@@ -438,7 +438,7 @@ const de: Labels = {
     updating: 'aktualisiert Telefone',
   },
   statusUnavailable:
-    'Der Zeitplan der Anlage ist gerade nicht lesbar; er erscheint wieder, sobald die Anlage antwortet.',
+    'Der Ablauf der Anlage hat seinen Zeitplan noch nicht festgehalten; er erscheint, sobald er das tut.',
   notes: {
     automaticOff:
       'Automatischer Download und Installation sind ausgeschaltet (R8): Die wöchentliche Prüfung läuft weiter, aber nichts wird automatisch heruntergeladen oder installiert, und der Update-Zeitpunkt bewirkt nichts. „Jetzt herunterladen“ und „Jetzt aktualisieren“ funktionieren weiterhin.',

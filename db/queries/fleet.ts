@@ -1,12 +1,20 @@
 /**
  * What the fleet view (domain/fleet.ts) needs across PBXes, in seven aggregate queries whatever the number of
- * PBXes: no query per PBX. Phones are counted per PBX, type and version by Postgres; running rollouts come from
- * the partial index of running rows; failures from rollouts that ended in the failure window.
+ * PBXes: no query per PBX. Phones per PBX, type and version are the counts Postgres keeps current
+ * (phone_version_counts); running rollouts come from the partial index of running rows; failures from rollouts that
+ * ended in the failure window.
  */
-import { and, count, eq, gte, inArray, max, type SQL, sql } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, max, ne, type SQL, sql } from 'drizzle-orm';
 import type { FleetInput } from '../../domain/fleet.ts';
 import type { Db } from '../client.ts';
-import { catalogReleases, localFirmware, pbxes, phoneAccounts, phoneModels, rollouts } from '../schema.ts';
+import {
+  catalogReleases,
+  localFirmware,
+  pbxes,
+  phoneModels,
+  phoneVersionCounts,
+  rollouts,
+} from '../schema.ts';
 
 /** `onlyPbxIds`: a PBX-scoped token's own PBX (R16); undefined = the whole deployment. */
 export async function loadFleetInput(
@@ -29,16 +37,17 @@ export async function loadFleetInput(
       .from(pbxes)
       .where(scoped(pbxes.id)),
     db.select({ id: phoneModels.id, vendor: phoneModels.vendor, model: phoneModels.model }).from(phoneModels),
+    // The counts the database keeps current as phones report versions (phone_version_counts, R6): a few rows per
+    // PBX, not a scan of every phone of the fleet per request.
     db
       .select({
-        pbxId: phoneAccounts.pbxId,
-        modelId: phoneAccounts.modelId,
-        version: phoneAccounts.installedVersion,
-        phones: count(),
+        pbxId: phoneVersionCounts.pbxId,
+        modelId: phoneVersionCounts.modelId,
+        version: phoneVersionCounts.version,
+        phones: phoneVersionCounts.phones,
       })
-      .from(phoneAccounts)
-      .where(scoped(phoneAccounts.pbxId))
-      .groupBy(phoneAccounts.pbxId, phoneAccounts.modelId, phoneAccounts.installedVersion),
+      .from(phoneVersionCounts)
+      .where(scoped(phoneVersionCounts.pbxId, ne(phoneVersionCounts.phones, 0))),
     db
       .selectDistinct({
         pbxId: localFirmware.pbxId,
@@ -87,7 +96,7 @@ export async function loadFleetInput(
         p.updateDay === null || p.updateMinute === null ? null : { day: p.updateDay, minute: p.updateMinute },
     })),
     models,
-    installed,
+    installed: installed.map((i) => ({ ...i, version: i.version === '' ? null : i.version })),
     localFirmware: local,
     offered,
     running: running.map((r) => ({ ...r, done: Number(r.done) })),

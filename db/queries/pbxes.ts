@@ -1,4 +1,4 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { pbxes } from '../schema.ts';
 
@@ -29,6 +29,33 @@ export async function sipDomainTaken(db: Db, sipDomain: string): Promise<boolean
 export async function listPbxes(db: Db, onlyIds?: string[]): Promise<PbxRow[]> {
   const q = db.select().from(pbxes);
   return (onlyIds ? q.where(inArray(pbxes.id, onlyIds)) : q).orderBy(asc(pbxes.id));
+}
+
+export interface PbxPageQuery {
+  /** Only these PBXes (a PBX-scoped token sees its own only, R16). */
+  onlyIds?: string[] | undefined;
+  /** Ids after this one (the previous page's last id). */
+  after?: string | undefined;
+  /** Id or name containing this text, any case. */
+  search?: string | undefined;
+  limit: number;
+}
+
+/** One page of PBXes in id order, filtered in the database (10,000 PBXes are never sent to find one). */
+export async function pagePbxes(db: Db, q: PbxPageQuery): Promise<PbxRow[]> {
+  const where: SQL[] = [];
+  if (q.onlyIds) where.push(inArray(pbxes.id, q.onlyIds));
+  if (q.after !== undefined) where.push(gt(pbxes.id, q.after));
+  if (q.search) {
+    const pattern = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(or(ilike(pbxes.id, pattern), ilike(pbxes.name, pattern)) as SQL);
+  }
+  return db
+    .select()
+    .from(pbxes)
+    .where(and(...where))
+    .orderBy(asc(pbxes.id))
+    .limit(q.limit);
 }
 
 /** R8 / R11: the only settings an admin changes. The R9 weekly check moment is deliberately not among them. */

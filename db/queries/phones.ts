@@ -2,8 +2,9 @@
  * Phone accounts as the phone edge (provisioning HTTP, SIP) and block updates see them: who a phone is, what it
  * last reported, and what the provisioning side saw of its firmware download.
  */
-import { and, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, type Column, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { compileStatement, int8, isoTimes, rowMapper } from '../prepared.ts';
 import { localFirmware, pbxes, phoneAccounts, phoneModels, typeSettings } from '../schema.ts';
 import type { DbOrTx } from './local-firmware.ts';
 
@@ -106,17 +107,64 @@ const edgePhoneColumns = {
   provisioningKey: phoneModels.provisioningKey,
 };
 
-function selectEdgePhones(db: Db) {
-  return db
-    .select(edgePhoneColumns)
-    .from(phoneAccounts)
-    .innerJoin(phoneModels, eq(phoneModels.id, phoneAccounts.modelId));
+/** `"table"."column" as "alias"` for every column the edge reads, rendered once with the statements below. */
+function selectList(columns: Record<string, Column>): SQL {
+  return sql.join(
+    Object.entries(columns).map(([alias, column]) => sql`${column} as ${sql.identifier(alias)}`),
+    sql`, `,
+  );
+}
+
+const fromEdgePhones = sql`from ${phoneAccounts} inner join ${phoneModels} on ${phoneModels.id} = ${phoneAccounts.modelId}`;
+
+const toEdgePhone = rowMapper<EdgePhone>(edgePhoneColumns);
+
+const phonesByMac = compileStatement<'pbxIds' | 'macs'>(
+  sql`select ${selectList(edgePhoneColumns)} ${fromEdgePhones}
+      where (${phoneAccounts.pbxId}, ${phoneAccounts.mac}) in
+        (select * from unnest(${sql.placeholder('pbxIds')}::text[], ${sql.placeholder('macs')}::text[]))`,
+);
+
+const phonesByExtension = compileStatement<'pbxIds' | 'extensions'>(
+  sql`select ${selectList(edgePhoneColumns)} ${fromEdgePhones}
+      where (${phoneAccounts.pbxId}, ${phoneAccounts.extension}) in
+        (select * from unnest(${sql.placeholder('pbxIds')}::text[], ${sql.placeholder('extensions')}::text[]))`,
+);
+
+const phonesByIds = compileStatement<'pbxId' | 'ids'>(
+  sql`select ${selectList(edgePhoneColumns)} ${fromEdgePhones}
+      where ${phoneAccounts.pbxId} = ${sql.placeholder('pbxId')}
+        and ${phoneAccounts.id} = any(${sql.placeholder('ids')}::int8[])`,
+);
+
+/** Phones by (PBX, MAC), many at once (MACs lower-case); looked up by the same pair. */
+export async function findPhonesByMac(
+  db: Db,
+  keys: Array<{ pbxId: string; mac: string }>,
+): Promise<EdgePhone[]> {
+  if (keys.length === 0) return [];
+  const rows = await phonesByMac.run(db, {
+    pbxIds: keys.map((k) => k.pbxId),
+    macs: keys.map((k) => k.mac.toLowerCase()),
+  });
+  return rows.map(toEdgePhone);
+}
+
+/** Phones by (PBX, extension), many at once. */
+export async function findPhonesByExtension(
+  db: Db,
+  keys: Array<{ pbxId: string; extension: string }>,
+): Promise<EdgePhone[]> {
+  if (keys.length === 0) return [];
+  const rows = await phonesByExtension.run(db, {
+    pbxIds: keys.map((k) => k.pbxId),
+    extensions: keys.map((k) => k.extension),
+  });
+  return rows.map(toEdgePhone);
 }
 
 export async function findPhoneByMac(db: Db, pbxId: string, mac: string): Promise<EdgePhone | undefined> {
-  const [row] = await selectEdgePhones(db).where(
-    and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.mac, mac.toLowerCase())),
-  );
+  const [row] = await findPhonesByMac(db, [{ pbxId, mac }]);
   return row;
 }
 
@@ -125,9 +173,7 @@ export async function findPhoneByExtension(
   pbxId: string,
   extension: string,
 ): Promise<EdgePhone | undefined> {
-  const [row] = await selectEdgePhones(db).where(
-    and(eq(phoneAccounts.pbxId, pbxId), eq(phoneAccounts.extension, extension)),
-  );
+  const [row] = await findPhonesByExtension(db, [{ pbxId, extension }]);
   return row;
 }
 
@@ -142,21 +188,23 @@ export async function findSealedSipPassword(db: Db, phoneId: number): Promise<st
 
 export async function listPhonesByIds(db: Db, pbxId: string, ids: number[]): Promise<EdgePhone[]> {
   if (ids.length === 0) return [];
-  return selectEdgePhones(db).where(and(eq(phoneAccounts.pbxId, pbxId), inArray(phoneAccounts.id, ids)));
+  return (await phonesByIds.run(db, { pbxId, ids })).map(toEdgePhone);
 }
 
+/** The column to SET (unqualified, as UPDATE wants it). */
+const col = (c: Column) => sql.identifier(c.name);
+
 /**
- * Sets the installed version from a trusted report and, when it is the version a rollout offered, clears the
- * offer (R7/R11: firmware is offered until the phone runs it, not beyond). Column references in SET read the
- * row as it was before the update.
+ * Sets the installed version from a trusted report (`v.version`, null = none) and, when it is the version a
+ * rollout offered, clears the offer (R7/R11: firmware is offered until the phone runs it, not beyond). Column
+ * references in SET read the row as it was before the update.
  */
-function versionReport(version: string | null) {
-  return {
-    installedVersion: sql`coalesce(${version}::text, ${phoneAccounts.installedVersion})`,
-    firmwareTargetVersion: sql`case when ${phoneAccounts.firmwareTargetVersion} = ${version}::text then null else ${phoneAccounts.firmwareTargetVersion} end`,
-    firmwareTargetExpiresAt: sql`case when ${phoneAccounts.firmwareTargetVersion} = ${version}::text then null else ${phoneAccounts.firmwareTargetExpiresAt} end`,
-  };
-}
+const versionReport = sql`
+  ${col(phoneAccounts.installedVersion)} = coalesce(v.version, ${phoneAccounts.installedVersion}),
+  ${col(phoneAccounts.firmwareTargetVersion)} = case when ${phoneAccounts.firmwareTargetVersion} = v.version
+    then null else ${phoneAccounts.firmwareTargetVersion} end,
+  ${col(phoneAccounts.firmwareTargetExpiresAt)} = case when ${phoneAccounts.firmwareTargetVersion} = v.version
+    then null else ${phoneAccounts.firmwareTargetExpiresAt} end`;
 
 export interface RegistrationReport {
   contact: string;
@@ -168,20 +216,45 @@ export interface RegistrationReport {
   at: Date;
 }
 
+const registrations = compileStatement<
+  'ids' | 'contacts' | 'untils' | 'uas' | 'versions' | 'callIds' | 'ats'
+>(
+  sql`update ${phoneAccounts} set
+        ${col(phoneAccounts.sipContact)} = v.contact,
+        ${col(phoneAccounts.sipRegisteredUntil)} = v.until,
+        ${col(phoneAccounts.userAgent)} = coalesce(v.ua, ${phoneAccounts.userAgent}),
+        ${col(phoneAccounts.lastContactAt)} = v.at,
+        -- RFC 3261 10.2: a UA keeps its Call-ID for all registrations of one boot cycle.
+        ${col(phoneAccounts.lastBootAt)} = case when ${phoneAccounts.sipCallId} is distinct from v.call_id
+          then v.at else ${phoneAccounts.lastBootAt} end,
+        ${col(phoneAccounts.sipCallId)} = v.call_id,
+        ${versionReport}
+      from unnest(${sql.placeholder('ids')}::int8[], ${sql.placeholder('contacts')}::text[],
+        ${sql.placeholder('untils')}::text[]::timestamptz[], ${sql.placeholder('uas')}::text[],
+        ${sql.placeholder('versions')}::text[], ${sql.placeholder('callIds')}::text[],
+        ${sql.placeholder('ats')}::text[]::timestamptz[]) as v(id, contact, until, ua, version, call_id, at)
+      where ${phoneAccounts.id} = v.id`,
+);
+
+/** Records registrations (one statement for all; one per phone at most, see lib/batch.ts). */
+export async function recordRegistrations(
+  db: Db,
+  reports: Array<RegistrationReport & { phoneId: number }>,
+): Promise<void> {
+  if (reports.length === 0) return;
+  await registrations.run(db, {
+    ids: reports.map((r) => r.phoneId),
+    contacts: reports.map((r) => r.contact),
+    untils: isoTimes(reports.map((r) => r.registeredUntil)),
+    uas: reports.map((r) => r.userAgent),
+    versions: reports.map((r) => r.version),
+    callIds: reports.map((r) => r.callId),
+    ats: isoTimes(reports.map((r) => r.at)),
+  });
+}
+
 export async function recordRegistration(db: Db, phoneId: number, r: RegistrationReport): Promise<void> {
-  await db
-    .update(phoneAccounts)
-    .set({
-      sipContact: r.contact,
-      sipRegisteredUntil: r.registeredUntil,
-      userAgent: r.userAgent ?? sql`${phoneAccounts.userAgent}`,
-      lastContactAt: r.at,
-      // RFC 3261 10.2: a UA keeps its Call-ID for all registrations of one boot cycle.
-      lastBootAt: sql`case when ${phoneAccounts.sipCallId} is distinct from ${r.callId}::text then ${r.at.toISOString()}::timestamptz else ${phoneAccounts.lastBootAt} end`,
-      sipCallId: r.callId,
-      ...versionReport(r.version),
-    })
-    .where(eq(phoneAccounts.id, phoneId));
+  await recordRegistrations(db, [{ ...r, phoneId }]);
 }
 
 export async function recordUnregistration(db: Db, phoneId: number, at: Date): Promise<void> {
@@ -191,39 +264,127 @@ export async function recordUnregistration(db: Db, phoneId: number, at: Date): P
     .where(eq(phoneAccounts.id, phoneId));
 }
 
+export type LocalFirmwareRow = typeof localFirmware.$inferSelect;
+
+const localFirmwareColumns = {
+  pbxId: localFirmware.pbxId,
+  modelId: localFirmware.modelId,
+  version: localFirmware.version,
+  fileName: localFirmware.fileName,
+  sha256: localFirmware.sha256,
+  source: localFirmware.source,
+  storedAt: localFirmware.storedAt,
+  deleteAtNextRestart: localFirmware.deleteAtNextRestart,
+};
+
+/**
+ * R7/R11: the approval condition (findApprovedFirmware): the local firmware at the version the account is
+ * approved for, while the approval has not expired (its block was killed and never withdrew it).
+ */
+function approvedJoin(account: { pbxId: SQL; modelId: SQL; target: SQL; expiresAt: SQL }): SQL {
+  return sql`left join ${localFirmware} on ${localFirmware.pbxId} = ${account.pbxId}
+    and ${localFirmware.modelId} = ${account.modelId}
+    and ${localFirmware.version} = ${account.target}
+    and (${account.expiresAt} is null or ${account.expiresAt} > now())`;
+}
+
+const toLocalFirmware = rowMapper<LocalFirmwareRow>(localFirmwareColumns);
+
+/** `{ phoneId, ...local firmware or nulls }` rows → approval per phone. */
+function approvalsOf(rows: Array<Record<string, unknown>>): Map<number, LocalFirmwareRow | undefined> {
+  const out = new Map<number, LocalFirmwareRow | undefined>();
+  for (const { phoneId, ...lf } of rows) {
+    out.set(int8(phoneId), lf.version === null ? undefined : toLocalFirmware(lf));
+  }
+  return out;
+}
+
+const provisioningFetches = compileStatement<'ids' | 'uas' | 'versions' | 'ats'>(
+  sql`with v as (
+        select * from unnest(${sql.placeholder('ids')}::int8[], ${sql.placeholder('uas')}::text[],
+          ${sql.placeholder('versions')}::text[], ${sql.placeholder('ats')}::text[]::timestamptz[])
+          as v(id, ua, version, at)
+      ), u as (
+        update ${phoneAccounts} set
+          ${col(phoneAccounts.lastProvisionedAt)} = v.at,
+          ${col(phoneAccounts.lastContactAt)} = v.at,
+          ${col(phoneAccounts.userAgent)} = coalesce(v.ua, ${phoneAccounts.userAgent}),
+          ${versionReport}
+        from v where ${phoneAccounts.id} = v.id
+        returning ${phoneAccounts.id} as id, ${phoneAccounts.pbxId} as pbx_id, ${phoneAccounts.modelId} as model_id,
+          ${phoneAccounts.firmwareTargetVersion} as target, ${phoneAccounts.firmwareTargetExpiresAt} as expires_at
+      )
+      select u.id as "phoneId", ${selectList(localFirmwareColumns)} from u
+      ${approvedJoin({ pbxId: sql`u.pbx_id`, modelId: sql`u.model_id`, target: sql`u.target`, expiresAt: sql`u.expires_at` })}`,
+);
+
+/**
+ * Records provisioning fetches (R6: the version the request reports) and answers, per phone, the approval that
+ * stands after the report (the findApprovedFirmware answer): reporting the approved version ends it.
+ */
+export async function recordProvisioningFetches(
+  db: Db,
+  reports: Array<{ phoneId: number; userAgent: string | null; version: string | null; at: Date }>,
+): Promise<Map<number, LocalFirmwareRow | undefined>> {
+  if (reports.length === 0) return new Map();
+  const rows = await provisioningFetches.run(db, {
+    ids: reports.map((r) => r.phoneId),
+    uas: reports.map((r) => r.userAgent),
+    versions: reports.map((r) => r.version),
+    ats: isoTimes(reports.map((r) => r.at)),
+  });
+  return approvalsOf(rows);
+}
+
 export async function recordProvisioningFetch(
   db: Db,
   phoneId: number,
   r: { userAgent: string | null; version: string | null; at: Date },
-): Promise<void> {
-  await db
-    .update(phoneAccounts)
-    .set({
-      lastProvisionedAt: r.at,
-      lastContactAt: r.at,
-      userAgent: r.userAgent ?? sql`${phoneAccounts.userAgent}`,
-      ...versionReport(r.version),
-    })
-    .where(eq(phoneAccounts.id, phoneId));
+): Promise<LocalFirmwareRow | undefined> {
+  return (await recordProvisioningFetches(db, [{ ...r, phoneId }])).get(phoneId);
 }
 
 export type FirmwareFetchPhase = 'started' | 'completed' | 'aborted';
+
+const firmwareFetches = compileStatement<'ids' | 'phases' | 'files' | 'bytes' | 'ats'>(
+  sql`update ${phoneAccounts} set
+        ${col(phoneAccounts.firmwareFetchFile)} = case when v.phase = 'started'
+          then v.file else ${phoneAccounts.firmwareFetchFile} end,
+        ${col(phoneAccounts.firmwareFetchStartedAt)} = case when v.phase = 'started'
+          then v.at else ${phoneAccounts.firmwareFetchStartedAt} end,
+        ${col(phoneAccounts.firmwareFetchCompletedAt)} = case when v.phase = 'completed'
+          then v.at else ${phoneAccounts.firmwareFetchCompletedAt} end,
+        ${col(phoneAccounts.firmwareFetchAbortedAt)} = case when v.phase = 'aborted'
+          then v.at else ${phoneAccounts.firmwareFetchAbortedAt} end,
+        ${col(phoneAccounts.firmwareFetchBytes)} = case when v.phase = 'started' then 0 else v.bytes end,
+        ${col(phoneAccounts.lastContactAt)} = v.at
+      from unnest(${sql.placeholder('ids')}::int8[], ${sql.placeholder('phases')}::text[],
+        ${sql.placeholder('files')}::text[], ${sql.placeholder('bytes')}::int8[],
+        ${sql.placeholder('ats')}::text[]::timestamptz[]) as v(id, phase, file, bytes, at)
+      where ${phoneAccounts.id} = v.id`,
+);
+
+/** What the provisioning side saw of firmware downloads (started: file and time; completed / aborted: bytes). */
+export async function recordFirmwareFetches(
+  db: Db,
+  fetches: Array<{ phoneId: number; phase: FirmwareFetchPhase; file: string; bytes: number; at: Date }>,
+): Promise<void> {
+  if (fetches.length === 0) return;
+  await firmwareFetches.run(db, {
+    ids: fetches.map((f) => f.phoneId),
+    phases: fetches.map((f) => f.phase),
+    files: fetches.map((f) => f.file),
+    bytes: fetches.map((f) => f.bytes),
+    ats: isoTimes(fetches.map((f) => f.at)),
+  });
+}
 
 export async function recordFirmwareFetch(
   db: Db,
   phoneId: number,
   r: { phase: FirmwareFetchPhase; file: string; bytes: number; at: Date },
 ): Promise<void> {
-  const set =
-    r.phase === 'started'
-      ? { firmwareFetchFile: r.file, firmwareFetchStartedAt: r.at, firmwareFetchBytes: 0 }
-      : r.phase === 'completed'
-        ? { firmwareFetchCompletedAt: r.at, firmwareFetchBytes: r.bytes }
-        : { firmwareFetchAbortedAt: r.at, firmwareFetchBytes: r.bytes };
-  await db
-    .update(phoneAccounts)
-    .set({ ...set, lastContactAt: r.at })
-    .where(eq(phoneAccounts.id, phoneId));
+  await recordFirmwareFetches(db, [{ ...r, phoneId }]);
 }
 
 /**
@@ -301,8 +462,6 @@ export async function clearTypeApprovals(db: DbOrTx, pbxId: string, modelId: str
   return rows.length;
 }
 
-export type LocalFirmwareRow = typeof localFirmware.$inferSelect;
-
 export async function findLocalFirmware(
   db: Db,
   pbxId: string,
@@ -322,37 +481,35 @@ export async function findLocalFirmware(
   return row;
 }
 
+const approvedFirmwares = compileStatement<'ids'>(
+  sql`select ${phoneAccounts.id} as "phoneId", ${selectList(localFirmwareColumns)} from ${phoneAccounts}
+      ${approvedJoin({
+        pbxId: sql`${phoneAccounts.pbxId}`,
+        modelId: sql`${phoneAccounts.modelId}`,
+        target: sql`${phoneAccounts.firmwareTargetVersion}`,
+        expiresAt: sql`${phoneAccounts.firmwareTargetExpiresAt}`,
+      })}
+      where ${phoneAccounts.id} = any(${sql.placeholder('ids')}::int8[])`,
+);
+
+/** findApprovedFirmware for many phones in one statement. */
+export async function findApprovedFirmwares(
+  db: Db,
+  phoneIds: number[],
+): Promise<Map<number, LocalFirmwareRow | undefined>> {
+  if (phoneIds.length === 0) return new Map();
+  return approvalsOf(await approvedFirmwares.run(db, { ids: phoneIds }));
+}
+
 /**
  * R7/R11, the one answer to "is this phone approved for a firmware right now, and which": the local firmware of
  * the phone's PBX and model at the version its account is approved for (`firmware_target_version`, set by a
  * rollout block and cleared when the block ends or the phone reports the version). Provisioning files name a
  * firmware, and the firmware path serves a file, only when this returns a row; any further condition of an
- * approval (an expiry) belongs here.
+ * approval (an expiry) belongs in `approvedJoin`, which every statement answering it shares.
  */
 export async function findApprovedFirmware(db: Db, phoneId: number): Promise<LocalFirmwareRow | undefined> {
-  const [row] = await db
-    .select({ lf: localFirmware })
-    .from(phoneAccounts)
-    .innerJoin(
-      localFirmware,
-      and(
-        eq(localFirmware.pbxId, phoneAccounts.pbxId),
-        eq(localFirmware.modelId, phoneAccounts.modelId),
-        eq(localFirmware.version, phoneAccounts.firmwareTargetVersion),
-      ),
-    )
-    .where(
-      and(
-        eq(phoneAccounts.id, phoneId),
-        isNotNull(phoneAccounts.firmwareTargetVersion),
-        // An approval counts only until it expires (its block was killed and never withdrew it).
-        or(
-          isNull(phoneAccounts.firmwareTargetExpiresAt),
-          gt(phoneAccounts.firmwareTargetExpiresAt, sql`now()`),
-        ),
-      ),
-    );
-  return row?.lf;
+  return (await findApprovedFirmwares(db, [phoneId])).get(phoneId);
 }
 
 /** R7: a missing settings row means Auto-Update on. */

@@ -7,6 +7,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Reason } from '../../domain/reasons.ts';
 import { countOutcomes, type PhoneOutcome, type RolloutCounts } from '../../domain/rollout.ts';
 import type { Db } from '../client.ts';
+import { compileStatement, isoTimes } from '../prepared.ts';
 import { phoneAccounts, rolloutResults, rollouts } from '../schema.ts';
 
 export type RolloutPhoneRow = typeof rolloutResults.$inferSelect;
@@ -69,20 +70,44 @@ export async function openBlock(
   return db.select().from(rolloutResults).where(these);
 }
 
+export type NotifyState = 'sending' | 'answered';
+
+const notifies = compileStatement<'rolloutIds' | 'ids' | 'states' | 'ats'>(
+  sql`update ${rolloutResults} set
+        ${sql.identifier(rolloutResults.notify.name)} = v.state,
+        ${sql.identifier(rolloutResults.at.name)} = v.at,
+        ${sql.identifier(rolloutResults.notifies.name)} =
+          ${rolloutResults.notifies} + case when v.state = 'sending' then 1 else 0 end
+      from unnest(${sql.placeholder('rolloutIds')}::text[], ${sql.placeholder('ids')}::int8[],
+        ${sql.placeholder('states')}::text[], ${sql.placeholder('ats')}::text[]::timestamptz[])
+        as v(rollout_id, phone_id, state, at)
+      where ${rolloutResults.rolloutId} = v.rollout_id and ${rolloutResults.phoneAccountId} = v.phone_id`,
+);
+
+/**
+ * The durable notify state of phones (one statement; lib/batch.ts sends many blocks' at once); each 'sending'
+ * counts one more NOTIFY of the phone in this rollout (rollout_results.notifies).
+ */
+export async function recordNotifies(
+  db: Db,
+  items: Array<{ rolloutId: string; phoneId: number; state: NotifyState; at: Date }>,
+): Promise<void> {
+  if (items.length === 0) return;
+  await notifies.run(db, {
+    rolloutIds: items.map((i) => i.rolloutId),
+    ids: items.map((i) => i.phoneId),
+    states: items.map((i) => i.state),
+    ats: isoTimes(items.map((i) => i.at)),
+  });
+}
+
 export async function recordNotify(
   db: Db,
   rolloutId: string,
   phoneId: number,
-  state: 'sending' | 'answered',
+  state: NotifyState,
 ): Promise<void> {
-  await db
-    .update(rolloutResults)
-    .set({
-      notify: state,
-      at: new Date(),
-      ...(state === 'sending' ? { notifies: sql`${rolloutResults.notifies} + 1` } : {}),
-    })
-    .where(and(eq(rolloutResults.rolloutId, rolloutId), eq(rolloutResults.phoneAccountId, phoneId)));
+  await recordNotifies(db, [{ rolloutId, phoneId, state, at: new Date() }]);
 }
 
 export interface PhoneVerdict {
@@ -92,26 +117,35 @@ export interface PhoneVerdict {
   reportedVersion: string | null;
 }
 
-/** Writes outcomes not decided yet; the first verdict on a phone stands (a retry cannot overwrite it). */
+const outcomes = compileStatement<
+  'rolloutId' | 'ids' | 'outcomes' | 'reported' | 'details' | 'reasons' | 'at'
+>(
+  sql`update ${rolloutResults} set
+        ${sql.identifier(rolloutResults.outcome.name)} = v.outcome,
+        ${sql.identifier(rolloutResults.reportedVersion.name)} = v.reported,
+        ${sql.identifier(rolloutResults.detail.name)} = v.detail,
+        ${sql.identifier(rolloutResults.reason.name)} = v.reason,
+        ${sql.identifier(rolloutResults.at.name)} = ${sql.placeholder('at')}::timestamptz
+      from unnest(${sql.placeholder('ids')}::int8[], ${sql.placeholder('outcomes')}::text[],
+        ${sql.placeholder('reported')}::text[], ${sql.placeholder('details')}::text[],
+        ${sql.placeholder('reasons')}::text[]::jsonb[]) as v(phone_id, outcome, reported, detail, reason)
+      where ${rolloutResults.rolloutId} = ${sql.placeholder('rolloutId')}
+        and ${rolloutResults.phoneAccountId} = v.phone_id
+        and ${rolloutResults.outcome} is null`,
+);
+
+/** Writes outcomes not decided yet (one statement); the first verdict on a phone stands (a retry cannot overwrite it). */
 export async function recordOutcomes(db: Db, rolloutId: string, verdicts: PhoneVerdict[]): Promise<void> {
-  for (const v of verdicts) {
-    await db
-      .update(rolloutResults)
-      .set({
-        outcome: v.outcome,
-        reportedVersion: v.reportedVersion,
-        detail: v.reason?.text ?? null,
-        reason: v.reason ?? null,
-        at: new Date(),
-      })
-      .where(
-        and(
-          eq(rolloutResults.rolloutId, rolloutId),
-          eq(rolloutResults.phoneAccountId, v.phoneId),
-          isNull(rolloutResults.outcome),
-        ),
-      );
-  }
+  if (verdicts.length === 0) return;
+  await outcomes.run(db, {
+    rolloutId,
+    ids: verdicts.map((v) => v.phoneId),
+    outcomes: verdicts.map((v) => v.outcome),
+    reported: verdicts.map((v) => v.reportedVersion),
+    details: verdicts.map((v) => v.reason?.text ?? null),
+    reasons: verdicts.map((v) => (v.reason ? JSON.stringify(v.reason) : null)),
+    at: new Date().toISOString(),
+  });
 }
 
 /** Phones the rollout covers but puts in no block (never contacted): recorded at once, with their reason. */

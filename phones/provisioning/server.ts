@@ -18,15 +18,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Db } from '../../db/client.ts';
 import { appendJournal } from '../../db/queries/journal.ts';
-import {
-  type EdgePbx,
-  type EdgePhone,
-  findApprovedFirmware,
-  findPhoneByMac,
-  type PhoneModelRow,
-  recordFirmwareFetch,
-  recordProvisioningFetch,
-} from '../../db/queries/phones.ts';
+import type { EdgePbx, EdgePhone, PhoneModelRow } from '../../db/queries/phones.ts';
 import {
   matchesModel,
   type ParsedUserAgent,
@@ -39,6 +31,7 @@ import { openSecret } from '../../lib/secrets.ts';
 import { localFirmwarePath } from '../../lib/store-paths.ts';
 import type { AuthThrottle } from '../auth-throttle.ts';
 import type { EdgeDirectory } from '../edge-directory.ts';
+import type { EdgeStore } from '../edge-store.ts';
 import type { ProvisioningCredentials } from './basic-auth.ts';
 import { serveFile } from './file-response.ts';
 import {
@@ -54,6 +47,8 @@ export interface ProvisioningDeps {
   logs: PbxLogs;
   logger: Logger;
   directory: EdgeDirectory;
+  /** Phone lookups and contact records, batched under load. */
+  store: EdgeStore;
   credentials: ProvisioningCredentials;
   /** Repeated credential failures per source address (shared with the SIP endpoint's digest failures). */
   throttle: AuthThrottle;
@@ -253,7 +248,7 @@ async function resolveFile(
   const first = readings[0] as (typeof readings)[number];
   if (first.file.kind === 'phone') {
     const mac = first.file.mac;
-    const phone = (await findPhoneByMac(deps.db, s.pbx.id, mac)) ?? null;
+    const phone = (await deps.store.phoneByMac(s.pbx.id, mac)) ?? null;
     if (!phone) return { reason: `unknown MAC ${mac}` };
     const reading = readings.find((r) => r.convention.vendor === phone.vendor);
     if (!reading) return { reason: `not a file of a ${phone.vendor} phone` };
@@ -276,7 +271,7 @@ async function resolveFile(
     );
     if (candidates.length === 0) continue;
     // A model file names no phone; the UA may (all vendors' HTTP User-Agents carry the MAC).
-    const byUa = s.parsed?.mac ? ((await findPhoneByMac(deps.db, s.pbx.id, s.parsed.mac)) ?? null) : null;
+    const byUa = s.parsed?.mac ? ((await deps.store.phoneByMac(s.pbx.id, s.parsed.mac)) ?? null) : null;
     const phone = byUa && candidates.some((c) => c.id === byUa.modelId) ? byUa : null;
     return {
       convention: r.convention,
@@ -291,10 +286,14 @@ async function resolveFile(
 /** R6: what the request tells about the phone; the approval that stands after the report (null = none). */
 async function notePhoneContact(deps: ProvisioningDeps, s: RequestScope, phone: EdgePhone) {
   const version = trustedVersion(s.parsed, phone);
-  await recordProvisioningFetch(deps.db, phone.id, { userAgent: s.ua, version, at: new Date() });
+  // The approval that stands after the report: reporting the approved version ends it (one statement).
+  const approved = await deps.store.recordProvisioningFetch(phone.id, {
+    userAgent: s.ua,
+    version,
+    at: new Date(),
+  });
   deps.onPhoneChange(phone.id);
-  // Reporting the approved version ends the approval (recordProvisioningFetch), so this reads it afresh.
-  return (await findApprovedFirmware(deps.db, phone.id)) ?? null;
+  return approved ?? null;
 }
 
 /** The phone's SIP password for its files; null (and a logged reason) when it cannot be had. */
@@ -375,7 +374,7 @@ async function serveFirmware(deps: ProvisioningDeps, s: RequestScope, mac: strin
     s.res.writeHead(404).end();
     s.log({ ...s.base, outcome: '404', status: 404, detail });
   };
-  const phone = await findPhoneByMac(deps.db, s.pbx.id, mac);
+  const phone = await deps.store.phoneByMac(s.pbx.id, mac);
   if (!phone) return notFound(`unknown MAC ${mac}`);
   if (s.parsed?.mac && s.parsed.mac !== phone.mac) {
     return notFound(`requested by ${s.parsed.mac}, not by the phone ${phone.mac}`);
@@ -383,7 +382,7 @@ async function serveFirmware(deps: ProvisioningDeps, s: RequestScope, mac: strin
   if (!s.parsed || !matchesModel(s.parsed, phone)) {
     return notFound(`User-Agent is not a ${phone.vendor} ${phone.model}`);
   }
-  const row = await findApprovedFirmware(deps.db, phone.id);
+  const row = await deps.store.approvedFirmware(phone.id);
   if (!row) return notFound('no rollout approves a firmware for this phone now');
   const deviceNames = conventionOf(phone.vendor)?.deviceImageNames?.(phone.model) ?? [];
   if (s.fileName !== row.fileName && !deviceNames.includes(s.fileName.toLowerCase())) {
@@ -408,12 +407,14 @@ async function serveFirmware(deps: ProvisioningDeps, s: RequestScope, mac: strin
     { path, size: info.size, mtime: info.mtime, etag },
     (range) => {
       if (range.start !== 0) return;
-      fetchStarted = recordFirmwareFetch(deps.db, phone.id, {
-        phase: 'started',
-        file: row.fileName,
-        bytes: 0,
-        at: at(),
-      }).then(() => deps.onPhoneChange(phone.id));
+      fetchStarted = deps.store
+        .recordFirmwareFetch(phone.id, {
+          phase: 'started',
+          file: row.fileName,
+          bytes: 0,
+          at: at(),
+        })
+        .then(() => deps.onPhoneChange(phone.id));
     },
   );
   await fetchStarted;
@@ -421,7 +422,7 @@ async function serveFirmware(deps: ProvisioningDeps, s: RequestScope, mac: strin
   if (served.range) {
     const complete = !served.aborted && served.range.end === info.size - 1;
     if (served.aborted || (complete && (fetchStarted || served.range.start > 0))) {
-      await recordFirmwareFetch(deps.db, phone.id, {
+      await deps.store.recordFirmwareFetch(phone.id, {
         phase: served.aborted ? 'aborted' : 'completed',
         file: row.fileName,
         bytes: served.bytes,

@@ -14,6 +14,7 @@ import type {
   FinishRolloutResult,
   JournalInput,
   LifecycleActivityFns,
+  LifecycleStatusInput,
   PbxSettings,
   PhoneActivityFns,
   RecordBlockInput,
@@ -71,6 +72,8 @@ export class FakePbx {
   catalog: FakeRelease[] = [];
   autoUpdate = new Map<string, boolean>();
   journal: JournalInput[] = [];
+  /** What the workflow reported of itself (recordLifecycleStatus), with the workflow clock of each report. */
+  statuses: Array<LifecycleStatusInput & { at: number }> = [];
   calls: Call[] = [];
   /** Phones that never come back (outcome no-answer). */
   silentPhones = new Set<number>();
@@ -287,6 +290,10 @@ export class FakePbx {
       recordJournal: async (input: JournalInput) => {
         this.record('recordJournal', input);
         this.journal.push(input);
+      },
+      // Kept apart from `calls`: the status reports are the workflow's own bookkeeping, not PBX work.
+      recordLifecycleStatus: async (input: LifecycleStatusInput) => {
+        this.statuses.push({ ...input, at: Context.current().info.currentAttemptScheduledTimestampMs });
       },
     };
   }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listJournal } from '../../db/queries/journal.ts';
+import { recordLifecycleStatus } from '../../db/queries/lifecycle-status.ts';
 import {
   catalogReleases,
   localFirmware,
@@ -14,19 +15,19 @@ import { lifecycleStubBundle, stubReceived } from '../support/lifecycle-stub.ts'
 
 let h: ApiHarness;
 let token: string;
+let registeredUpdateMoment: { day: string; time: string };
 const PBX = 'hq';
 
 beforeAll(async () => {
   h = await createApiHarness({ workflowBundle: await lifecycleStubBundle() });
   token = await h.token('alice');
-  expect(
-    (
-      await h.call('POST', '/api/pbxes', {
-        token,
-        json: { id: PBX, name: 'HQ', timeZone: 'America/New_York' },
-      })
-    ).status,
-  ).toBe(201);
+  const registered = await h.call('POST', '/api/pbxes', {
+    token,
+    json: { id: PBX, name: 'HQ', timeZone: 'America/New_York' },
+  });
+  expect(registered.status).toBe(201);
+  // R11: drawn at registration (domain/timing.ts drawDefaultUpdateMoment).
+  registeredUpdateMoment = registered.body.pbx.updateMoment;
   const accounts = [
     ...Array.from({ length: 3 }, (_, i) => ({
       mac: `805ec0000${i}01`,
@@ -190,10 +191,7 @@ describe('switches (R7, R8, R11)', () => {
     expect([row!.autoDownloadInstall, row!.updateDay, row!.updateMinute]).toEqual([false, 2, 22 * 60 + 30]);
     const journal = await listJournal(h.database.db, { pbxId: PBX, limit: 2 });
     expect(journal.map((j) => [j.action, j.details])).toEqual([
-      [
-        'settings.update-moment',
-        { from: { day: 'sunday', time: '03:00' }, to: { day: 'wednesday', time: '22:30' } },
-      ],
+      ['settings.update-moment', { from: registeredUpdateMoment, to: { day: 'wednesday', time: '22:30' } }],
       ['settings.auto-download-install', { from: true, to: false }],
     ]);
     const off = await h.call('PATCH', `/api/pbxes/${PBX}/settings`, { token, json: { updateMoment: null } });
@@ -292,10 +290,23 @@ describe('buttons and PBX events (R9, R10, R11, R13, R5)', () => {
     expect(res.body.error).toContain('stub refuses this upgrade');
   });
 
-  it('reports the live workflow status', async () => {
+  it('reports the status the workflow recorded, a newer report replacing an older one (no Temporal query)', async () => {
+    // The stub workflow records nothing: nothing recorded yet is null, not an answer made up by the API.
+    const none = await h.call('GET', `/api/pbxes/${PBX}/status`, { token });
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({ status: null, recordedAt: null });
+    const report = (phase: string, runStartedAt: number, seq: number) =>
+      recordLifecycleStatus(h.database.db, { pbxId: PBX, status: { pbxId: PBX, phase }, runStartedAt, seq });
+    await report('checking', 2_000, 1);
+    await report('idle', 2_000, 2);
+    await report('updating', 1_000, 9); // an earlier run's late report
     const res = await h.call('GET', `/api/pbxes/${PBX}/status`, { token });
-    expect(res.status).toBe(200);
-    expect(res.body.status).toMatchObject({ pbxId: PBX, phase: 'idle' });
+    expect(res.body.status).toEqual({ pbxId: PBX, phase: 'idle' });
+    expect(Date.parse(res.body.recordedAt)).toBeGreaterThan(Date.now() - 60_000);
+    await report('downloading', 3_000, 1); // a new run
+    expect((await h.call('GET', `/api/pbxes/${PBX}/status`, { token })).body.status.phase).toBe(
+      'downloading',
+    );
   });
 });
 

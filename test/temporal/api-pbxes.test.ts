@@ -2,11 +2,13 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLifecycles } from '../../api/lifecycle-client.ts';
+import { presentMoment } from '../../api/pbx-registration.ts';
 import { listJournal } from '../../db/queries/journal.ts';
 import { apiTokens, pbxes } from '../../db/schema.ts';
 import { hashToken, verifySecret } from '../../lib/secrets.ts';
-import { type ApiHarness, createApiHarness } from '../support/api.ts';
+import { type ApiHarness, type CallResult, createApiHarness } from '../support/api.ts';
 import { lifecycleStubBundle, stubReceived } from '../support/lifecycle-stub.ts';
+import { until } from '../support/until.ts';
 
 let h: ApiHarness;
 let admin: string;
@@ -57,12 +59,18 @@ describe('register a PBX (R9, R11, R16)', () => {
       softwareVersion: '8.1.0.12',
       sipDomain: 'acme-head-office.pbx.local',
       autoDownloadInstall: true,
-      updateMoment: { day: 'sunday', time: '03:00' },
     });
     const [row] = await h.database.db.select().from(pbxes).where(eq(pbxes.id, 'acme-head-office'));
     expect(row!.weeklyCheckDay).toBeGreaterThanOrEqual(0);
     expect(row!.weeklyCheckDay).toBeLessThanOrEqual(6);
     expect(row!.weeklyCheckMinute).toBeLessThan(18 * 60);
+    // R11: the default update moment, drawn with it: the night after the weekly check, 01:00–04:59.
+    expect(row!.updateDay).toBe((row!.weeklyCheckDay + 1) % 7);
+    expect(row!.updateMinute).toBeGreaterThanOrEqual(60);
+    expect(row!.updateMinute).toBeLessThan(300);
+    expect(res.body.pbx.updateMoment).toEqual(
+      presentMoment({ day: row!.updateDay as number, minute: row!.updateMinute as number }),
+    );
     const { args } = await stubReceived(h, 'acme-head-office');
     expect(args).toEqual({
       pbxId: 'acme-head-office',
@@ -97,6 +105,58 @@ describe('register a PBX (R9, R11, R16)', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('phonesTaskQueue');
+  });
+
+  it('R11: every new PBX draws its own default update moment, so PBXes do not all update at the same minute', async () => {
+    const moments = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const res = await h.call('POST', '/api/pbxes', {
+        token: admin,
+        json: { id: `spread-${i}`, name: `Spread ${i}`, timeZone: 'Europe/Berlin' },
+      });
+      expect(res.status).toBe(201);
+      const [row] = await h.database.db
+        .select()
+        .from(pbxes)
+        .where(eq(pbxes.id, `spread-${i}`));
+      expect(row!.updateDay).toBe((row!.weeklyCheckDay + 1) % 7);
+      expect(row!.updateMinute).toBeGreaterThanOrEqual(60);
+      expect(row!.updateMinute).toBeLessThan(300);
+      moments.add(`${row!.updateDay}/${row!.updateMinute}`);
+      const journal = await listJournal(h.database.db, { pbxId: `spread-${i}`, limit: 1 });
+      expect(journal[0]?.details).toMatchObject({ updateMoment: res.body.pbx.updateMoment });
+    }
+    // 1,680 possible moments: twelve PBXes sharing one would take a broken draw.
+    expect(moments.size).toBeGreaterThan(6);
+  });
+
+  it('R16: GET /api/pbxes is paged in id order and filtered by id or name in the database', async () => {
+    const ids: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: CallResult = await h.call('GET', `/api/pbxes?limit=5${after ? `&after=${after}` : ''}`, {
+        token: admin,
+      });
+      expect(page.status).toBe(200);
+      expect(page.body.pbxes.length).toBeLessThanOrEqual(5);
+      ids.push(...page.body.pbxes.map((p: { id: string }) => p.id));
+      after = page.body.nextAfter;
+    } while (after);
+    const stored = (await h.database.db.select({ id: pbxes.id }).from(pbxes)).map((r) => r.id).sort();
+    expect(ids).toEqual(stored);
+    const spread = await h.call('GET', '/api/pbxes?q=SPREAD', { token: admin });
+    expect(spread.body.pbxes.map((p: { id: string }) => p.id)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `spread-${i}`).sort(),
+    );
+    expect(spread.body.nextAfter).toBeNull();
+    const byName = await h.call('GET', '/api/pbxes?q=head%20office', { token: admin });
+    expect(byName.body.pbxes.map((p: { id: string }) => p.id)).toEqual(['acme-head-office']);
+    // LIKE's wildcards are plain text here.
+    expect((await h.call('GET', '/api/pbxes?q=%25', { token: admin })).body.pbxes).toEqual([]);
+    for (const bad of ['limit=0', 'limit=1001', 'after=NOT_AN_ID', 'q=']) {
+      const res = await h.call('GET', `/api/pbxes?${bad}`, { token: admin });
+      expect(res.status, bad).toBe(400);
+    }
   });
 
   it('R9: the weekly check moment cannot be changed through any route', async () => {
@@ -201,8 +261,17 @@ describe('every PBX has its lifecycle workflow (R16)', () => {
     const running = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();
     const logger = pino({ level: 'silent' });
     const all = (await h.database.db.select().from(pbxes)).length;
-    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: all });
-    expect(await ensureLifecycles(h.database.db, h.env.client, h.config, logger)).toEqual({ pbxes: all });
+    const first = await ensureLifecycles(h.database.db, h.env.client, h.config, logger);
+    expect(first.pbxes).toBe(all);
+    expect(first.started).toBeGreaterThanOrEqual(1); // at least the restored one
+    // Once Temporal's visibility shows them running, a start (the next API start) starts nothing.
+    const again = await until(
+      'every lifecycle workflow listed as running',
+      () => ensureLifecycles(h.database.db, h.env.client, h.config, logger),
+      (r) => r.started === 0,
+      30_000,
+    );
+    expect(again).toEqual({ pbxes: all, started: 0, running: all });
     const { args } = await stubReceived(h, 'restored');
     expect(args.weeklyCheck).toEqual({ day: 2, minute: 600 });
     const after = await h.env.client.workflow.getHandle('pbx/acme-head-office').describe();

@@ -183,7 +183,13 @@ describe('buttons, events and rollouts over the real workflows', () => {
     expect(upgraded.body.result.triggerWorkflowId).toMatch(/^pbx\/real\/trigger\/upgraded\//);
     const restored = await system.call('POST', `${P}/events`, { kind: 'backup-restored' });
     expect(restored.body.result.triggerWorkflowId).toMatch(/^pbx\/real\/trigger\/backup-restored\//);
-    const status = await system.call('GET', `${P}/status`);
+    // The workflow records its status as it changes; the route reads that record.
+    const status = await until(
+      'the recorded status with the switch off',
+      () => system.call('GET', `${P}/status`),
+      (r) => r.body.status?.autoDownloadInstall === false,
+      30_000,
+    );
     expect(status.body.status).toMatchObject({ pbxId: PBX, autoDownloadInstall: false });
     expect(status.body.status.nextScheduledUpdate).not.toBeNull();
   });

@@ -274,7 +274,7 @@ describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', (
     expect(pbx.callsOf('finishRollout').length).toBeGreaterThanOrEqual(10);
   });
 
-  it('replays a history recorded in this run without non-determinism (RECORD_HISTORIES=1 saves it as a fixture)', async () => {
+  it('replays a history recorded in this run without non-determinism (RECORD_HISTORIES=1 saves it as a fixture, RECORD_HISTORY_AS names it)', async () => {
     const pbx = new FakePbx('replay');
     pbx.addPhones('yealink-t54w', 'T54W', 70, '96.86.0.45');
     pbx.local.set('yealink-t54w', ['96.86.0.60']);
@@ -323,7 +323,7 @@ describe('manual actions and triggers under time skipping (R7, R13, R5, R12)', (
     if (process.env.RECORD_HISTORIES === '1') {
       const { History } = temporal.api.history.v1;
       writeFileSync(
-        join(HISTORIES, 'pbx-lifecycle-cycle.pb'),
+        join(HISTORIES, process.env.RECORD_HISTORY_AS ?? 'pbx-lifecycle-cycle.pb'),
         History.encode(History.fromObject(history)).finish(),
       );
     }

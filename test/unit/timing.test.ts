@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   downloadWindow,
+  drawDefaultUpdateMoment,
   drawDownloadMoment,
   drawWeeklyCheckMoment,
   formatWeeklyMoment,
@@ -55,6 +56,28 @@ describe('R9: weekly check moment', () => {
       expect(m.minute).toBeGreaterThanOrEqual(0);
       expect(m.minute).toBeLessThan(18 * 60);
     }
+  });
+
+  it('R11: the default update moment is the night after the weekly check, 01:00–04:59, every minute of it possible', () => {
+    expect(drawDefaultUpdateMoment({ day: 6, minute: 600 }, seq(0))).toEqual({ day: 0, minute: 60 });
+    expect(drawDefaultUpdateMoment({ day: 2, minute: 0 }, seq(0.999999))).toEqual({ day: 3, minute: 299 });
+    fc.assert(
+      fc.property(
+        fc.record({ day: fc.integer({ min: 0, max: 6 }), minute: fc.integer({ min: 0, max: 18 * 60 - 1 }) }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (check, r) => {
+          const m = drawDefaultUpdateMoment(check, () => r);
+          expect(m.day).toBe((check.day + 1) % 7);
+          expect(m.minute).toBeGreaterThanOrEqual(60);
+          expect(m.minute).toBeLessThan(300);
+          // After the check's evening download (R10) on the check's day, before the next morning.
+          const checkAt = nextWeeklyOccurrence(check, BERLIN, Date.UTC(2026, 5, 1));
+          const updateAt = nextWeeklyOccurrence(m, BERLIN, checkAt);
+          expect(updateAt).toBeGreaterThan(downloadWindow(checkAt, BERLIN).end);
+          expect(updateAt - checkAt).toBeLessThan(29 * 3_600_000);
+        },
+      ),
+    );
   });
 
   it('R9: the next occurrence is strictly after the given instant, on the right weekday and local time', () => {

@@ -1,8 +1,9 @@
 import { appendJournal } from '../../../db/queries/journal.ts';
+import { getLifecycleStatus } from '../../../db/queries/lifecycle-status.ts';
 import {
-  listPbxes,
   type PbxRow,
   type PbxSettingsChange,
+  pagePbxes,
   updatePbxSettings,
 } from '../../../db/queries/pbxes.ts';
 import { parseWeeklyMoment } from '../../../domain/timing.ts';
@@ -10,7 +11,7 @@ import type { Config } from '../../../lib/config.ts';
 import { workflowIds } from '../../../workflows/messages.ts';
 import { pbxForCaller, requireDeploymentScope } from '../../auth.ts';
 import type { AppRouteHandler } from '../../env.ts';
-import { lifecycleStatus, notifySettingsChanged, temporalUiUrl } from '../../lifecycle-client.ts';
+import { notifySettingsChanged, temporalUiUrl } from '../../lifecycle-client.ts';
 import { presentMoment, registerPbx } from '../../pbx-registration.ts';
 import type * as routes from './pbxes.routes.ts';
 
@@ -38,8 +39,16 @@ export function presentPbx(pbx: PbxRow, config: Config) {
 export const list: AppRouteHandler<typeof routes.list> = async (c) => {
   const { db, config } = c.var.deps;
   const scope = c.var.principal.pbxId;
-  const rows = await listPbxes(db, scope === null ? undefined : [scope]);
-  return c.json({ pbxes: rows.map((p) => presentPbx(p, config)) }, 200);
+  const { limit, after, q } = c.req.valid('query');
+  const rows = await pagePbxes(db, {
+    onlyIds: scope === null ? undefined : [scope],
+    after,
+    search: q,
+    limit: limit + 1, // one more tells whether a next page exists
+  });
+  const page = rows.slice(0, limit);
+  const nextAfter = rows.length > limit ? (page.at(-1)?.id ?? null) : null;
+  return c.json({ pbxes: page.map((p) => presentPbx(p, config)), nextAfter }, 200);
 };
 
 export const register: AppRouteHandler<typeof routes.register> = async (c) => {
@@ -108,8 +117,12 @@ export const changeSettings: AppRouteHandler<typeof routes.changeSettings> = asy
   return c.json(presentPbx(updated, deps.config), 200);
 };
 
+/** What the lifecycle workflow last recorded of itself (it records every change): no Temporal query per poll. */
 export const status: AppRouteHandler<typeof routes.status> = async (c) => {
   const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
-  const s = await lifecycleStatus(c.var.deps, pbx.id);
-  return c.json({ status: s as Record<string, unknown> | null }, 200);
+  const recorded = await getLifecycleStatus(c.var.deps.db, pbx.id);
+  return c.json(
+    { status: recorded?.status ?? null, recordedAt: recorded?.recordedAt.toISOString() ?? null },
+    200,
+  );
 };

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WeeklyMomentSchema } from '../../../domain/contract.ts';
 import {
+  decimalCount,
   freeText,
   PbxIdSchema,
   SipDomainSchema,
@@ -89,10 +90,30 @@ export const list = createRoute({
   operationId: 'listPbxes',
   tags,
   security,
-  summary: 'The PBXes this token may see (a PBX-scoped token: its own)',
+  summary: 'The PBXes this token may see (a PBX-scoped token: its own), a page at a time in id order',
+  request: {
+    query: z.object({
+      limit: decimalCount('limit', 1, 1000, 100),
+      after: PbxIdSchema.optional().openapi({
+        description: 'The last id of the previous page (its nextAfter)',
+      }),
+      q: freeText(100, 'acme')
+        .optional()
+        .openapi({ description: 'Only PBXes whose id or name contains this text (any case)' }),
+    }),
+  },
   responses: {
-    200: jsonContent(z.object({ pbxes: z.array(PbxSchema) }), 'PBXes'),
-    ...errorResponses(401),
+    200: jsonContent(
+      z.object({
+        pbxes: z.array(PbxSchema),
+        nextAfter: z
+          .string()
+          .nullable()
+          .openapi({ description: 'Pass as `after` for the next page; null on the last page' }),
+      }),
+      'PBXes',
+    ),
+    ...errorResponses(400, 401),
   },
 });
 
@@ -163,12 +184,15 @@ export const status = createRoute({
   operationId: 'getStatus',
   tags,
   security,
-  summary: 'Live status of the PBX lifecycle workflow',
+  summary: 'Status of the PBX lifecycle workflow, as it last recorded it (it records every change)',
   request: { params: PbxIdParams },
   responses: {
     200: jsonContent(
-      z.object({ status: z.record(z.string(), z.unknown()).nullable() }),
-      'The workflow status, or null when it cannot answer right now',
+      z.object({
+        status: z.record(z.string(), z.unknown()).nullable(),
+        recordedAt: IsoDate.nullable().openapi({ description: 'When the workflow recorded it' }),
+      }),
+      'The workflow status, or null when the workflow has not recorded one yet',
     ),
     ...errorResponses(400, 401, 404),
   },

@@ -1,6 +1,6 @@
 // R15: the "Firmwares" page of one PBX. Plain browser JavaScript, no build step. Everything it polls comes from
-// the database (rollout progress, the journal's newest id, the overview); the PBX's lifecycle status ("what happens
-// next") is read once at load, after a button or a setting, and when the journal shows that something changed.
+// the database (rollout progress, the journal's newest id, the overview, and the PBX's lifecycle status — "what
+// happens next" — as its workflow last recorded it in pbx_lifecycle_status); nothing it reads asks Temporal.
 import {
   $,
   ApiFailure,
@@ -39,7 +39,6 @@ const base = `/api/pbxes/${encodeURIComponent(pbxId)}`;
 let pbx = null;
 let timeZone = 'UTC';
 let status;
-let statusReadAt = 0;
 const names = new Map();
 let types = [];
 let rollouts = [];
@@ -185,30 +184,10 @@ function renderNext() {
   );
 }
 
-/**
- * The PBX and its lifecycle status (a Temporal query until issue 14 moves it to the database): read when something
- * changed (the journal moved, a button, a setting) or a moment it shows has passed, never on every tick.
- */
-async function loadPbxAndStatus() {
-  const [p, s] = await Promise.all([api('GET', base), api('GET', `${base}/status`)]);
-  pbx = p;
-  status = s.status;
-  statusReadAt = Date.now();
+/** The PBX (its settings): read when something changed (the journal moved, a button, a setting). */
+async function loadPbx() {
+  pbx = await api('GET', base);
   renderPbx();
-  renderNext();
-}
-
-/**
- * A moment shown under "what happens next" has passed, or the status could not be read: read it again (at most once
- * a minute).
- */
-function statusOutdated() {
-  if (status === undefined || Date.now() - statusReadAt < 60_000) return false;
-  if (status === null) return true;
-  const now = Date.now();
-  return [status.nextWeeklyCheck, status.pendingDownloadAt, status.nextScheduledUpdate].some(
-    (iso) => iso && Date.parse(iso) <= now,
-  );
 }
 
 // ---- buttons (Check now, Download now, Update now) --------------------------------------------------
@@ -807,17 +786,20 @@ let lastRolloutKey = '';
 let forceRefresh = false;
 
 /**
- * Every POLL_MS: the rollouts and the journal's newest id (both from the database), and a pending button's
- * result. What else is read depends on what moved: the journal moved → the PBX, its status, the journal, the
- * models; rollouts moved → the overview, the phones, the open rollout.
+ * Every POLL_MS: the rollouts, the journal's newest id and the lifecycle status (all one small read of the
+ * database each: the workflow records its status whenever it changes, so "what happens next" follows it within a
+ * tick), and a pending button's result. What else is read depends on what moved: the journal moved → the PBX, the
+ * journal, the models; rollouts moved → the overview, the phones, the open rollout.
  */
 async function tick() {
   try {
-    const [progress, head] = await Promise.all([
+    const [progress, head, recorded] = await Promise.all([
       api('GET', `${base}/rollout-progress`),
       api('GET', `${base}/journal?limit=1`),
+      api('GET', `${base}/status`),
       pendingAction ? followAction() : null,
     ]);
+    status = recorded.status;
     clearError('poll');
     clearError('load');
     ticks++;
@@ -830,7 +812,7 @@ async function tick() {
     forceRefresh = false;
     const reads = [];
     if (journalMoved || rolloutsMoved || every) reads.push(loadOverview());
-    if (journalMoved || statusOutdated()) reads.push(loadPbxAndStatus());
+    if (journalMoved) reads.push(loadPbx());
     if (journalMoved) reads.push(loadJournal(), loadModels());
     if (journalMoved || rolloutsMoved || every) reads.push(loadPhones());
     if (rolloutsMoved) reads.push(refreshDetail());
