@@ -50,6 +50,9 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           sequence: { groupOrder: 2 },
           maxWorkers: 1,
+          // What a page shows settles after its next poll (2 s) and the server's answer: waited for like an admin
+          // would, not vitest's 1 s default (a loaded 2-core machine made every browser file flaky at 1 s).
+          expect: { poll: { timeout: 15_000, interval: 100 } },
         },
       },
     ],
