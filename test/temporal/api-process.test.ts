@@ -15,6 +15,7 @@ import { repoRoot } from '../../lib/config.ts';
 import { freePort, waitForPort } from '../../lib/ports.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { uniqueTaskQueue } from '../support/temporal.ts';
+import { until } from '../support/until.ts';
 
 let database: TestDatabase;
 let client: Client;
@@ -66,7 +67,19 @@ describe('the API process', () => {
     });
     await waitForPort(port, 30_000);
 
-    const described = await client.workflow.getHandle('pbx/existing').describe();
+    // The API listens first and ensures the lifecycles in the background (a first start of 10,000 PBXes takes
+    // minutes): the workflow comes up shortly after the port opens.
+    const described = await until(
+      'the lifecycle of the PBX in the database',
+      () =>
+        client.workflow
+          .getHandle('pbx/existing')
+          .describe()
+          .catch(() => null),
+      (d) => d !== null,
+      30_000,
+    );
+    if (!described) throw new Error('unreachable');
     expect(described.status.name).toBe('RUNNING');
     expect(described.type).toBe('pbxLifecycle');
     expect(described.taskQueue).toBe(queue);
