@@ -28,6 +28,8 @@ import {
   recordNotify,
   recordOutcomes,
 } from '../db/queries/rollout-phones.ts';
+import { getTypeHold } from '../db/queries/type-holds.ts';
+import { BLOCK_TIMEOUT_MS } from '../domain/blocks.ts';
 import { type Reason, reason } from '../domain/reasons.ts';
 import type { PhoneOutcome } from '../domain/rollout.ts';
 import { compareVersions } from '../domain/versions.ts';
@@ -38,7 +40,7 @@ import type { BlockInput, BlockResult, PhoneResult } from './contracts.ts';
 import type { ActivityDeps } from './deps.ts';
 
 export const MAX_BLOCK_SIZE = 50;
-export const DEFAULT_BLOCK_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_BLOCK_TIMEOUT_MS = BLOCK_TIMEOUT_MS;
 /** An approval outlives the block's deadline by this much at most, in case its block is killed (R7/R11). */
 export const APPROVAL_GRACE_MS = 2 * 60_000;
 const NOTIFY_PARALLELISM = 16;
@@ -63,10 +65,13 @@ export interface BlockRun {
 
 export type BlockEdge = Pick<PhoneEdge, 'sip' | 'changes'>;
 
-/** The block cannot run as asked; retrying will not change that. `AutoUpdateOff` is R7 switched off meanwhile. */
+/**
+ * The block cannot run as asked; retrying will not change that. `AutoUpdateOff` is R7 switched off meanwhile,
+ * `TypeHeld` a hold (issue 13) set below the target meanwhile.
+ */
 function invalid(
   message: string,
-  type: 'InvalidBlock' | 'AutoUpdateOff' = 'InvalidBlock',
+  type: 'InvalidBlock' | 'AutoUpdateOff' | 'TypeHeld' = 'InvalidBlock',
 ): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
@@ -192,6 +197,10 @@ async function validate(
   }
   if (!(await isAutoUpdateOn(deps.db, input.pbxId, input.modelId))) {
     throw invalid(`Auto-Update is off for ${input.modelId} on PBX ${input.pbxId} (R7)`, 'AutoUpdateOff');
+  }
+  const hold = await getTypeHold(deps.db, input.pbxId, input.modelId);
+  if (hold && input.direction !== 'downgrade' && compareVersions(input.targetVersion, hold.version) > 0) {
+    throw invalid(`${input.modelId} is held at ${hold.version} on PBX ${input.pbxId}`, 'TypeHeld');
   }
   const local = await findLocalFirmware(deps.db, input.pbxId, input.modelId, input.targetVersion);
   if (!local)
@@ -431,6 +440,10 @@ export async function runBlockUpdate(
     // The approval ends with the block (R7/R11). A killed worker never gets here: the expiry ends it then, and
     // the rollout's end withdraws whatever is left.
     await clearFirmwareTargets(deps.db, pbxId, ids, target);
+  } catch (err) {
+    // Cancelled (an admin cancelled the rollout, issue 13): no phone of the block keeps its approval.
+    if (run.signal.aborted) await clearFirmwareTargets(deps.db, pbxId, ids, target);
+    throw err;
   } finally {
     clearInterval(heartbeats);
   }

@@ -6,8 +6,8 @@ import {
   listRollouts,
   type RolloutRow,
 } from '../../../db/queries/rollout-history.ts';
-import { rolloutCounts } from '../../../db/queries/rollout-phones.ts';
-import { doneOf, percentDone, type RolloutCounts, summaryLine } from '../../../domain/rollout.ts';
+import { openRolloutState, rolloutCounts } from '../../../db/queries/rollout-phones.ts';
+import { doneOf, isFinal, percentDone, type RolloutCounts, summaryLine } from '../../../domain/rollout.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { ApiDeps, AppRouteHandler } from '../../env.ts';
 import { notFound } from '../../errors.ts';
@@ -23,6 +23,7 @@ function storedCounts(row: RolloutRow): RolloutCounts {
     updated: row.updated,
     alreadyCurrent: row.alreadyCurrent,
     failed: row.failed,
+    parked: row.parked,
     notContacted: row.notContacted,
     skipped: row.skipped,
     pending: Math.max(0, row.total - known),
@@ -30,13 +31,14 @@ function storedCounts(row: RolloutRow): RolloutCounts {
 }
 
 /**
- * A rollout as the page and API show it, in the words and numbers of domain/rollout.ts. A running rollout's
+ * A rollout as the page and API show it, in the words and numbers of domain/rollout.ts. An open rollout's
  * counts come from its per-phone record (current to the last phone decided); a finished one's from its row.
  */
-async function presentRollout(deps: ApiDeps, row: RolloutRow, models: Map<string, string>) {
+export async function presentRollout(deps: ApiDeps, row: RolloutRow, models: Map<string, string>) {
   const model = models.get(row.modelId) ?? row.modelId;
-  const counts =
-    row.status === 'running' ? await rolloutCounts(deps.db, row.id, row.total) : storedCounts(row);
+  const open = !isFinal(row.status);
+  const counts = open ? await rolloutCounts(deps.db, row.id, row.total) : storedCounts(row);
+  const state = open ? await openRolloutState(deps.db, row.id) : { retrying: 0, currentBlock: null };
   return {
     rolloutId: row.id,
     workflowId: row.workflowId,
@@ -48,9 +50,13 @@ async function presentRollout(deps: ApiDeps, row: RolloutRow, models: Map<string
     reason: row.reason,
     ...counts,
     done: doneOf(counts),
-    blocks: row.blocks,
+    blocks: Math.max(row.blocks, row.blocksDone),
     blocksDone: row.blocksDone,
+    ...state,
     percent: percentDone(counts, row.status),
+    direction: row.direction,
+    policy: row.policy,
+    fleetRolloutId: row.fleetRolloutId,
     summary: summaryLine(
       { model, targetVersion: row.targetVersion, pbxId: row.pbxId },
       row.status,
