@@ -312,6 +312,8 @@ export const FleetRolloutSummarySchema = z
     waves: z.number().int(),
     /** 1-based: the wave running, or the last one run. */
     currentWave: z.number().int(),
+    /** Who cancelled it while its rollouts are still ending (then it ends `cancelled`). */
+    cancelRequestedBy: z.string().nullable(),
     pbxes: z.array(FleetPbxStateSchema),
   })
   .meta({ id: 'FleetRolloutSummary' });

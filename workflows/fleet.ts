@@ -76,6 +76,7 @@ export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary
     reason: why(),
     waves: args.waves.length,
     currentWave: currentWave + 1,
+    cancelRequestedBy: ended ? null : cancelRequested,
     pbxes: states.map((s) => ({ ...s })),
   });
 
@@ -159,10 +160,11 @@ export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary
   setHandler(
     cancelFleetUpdate,
     async ({ who }) => {
+      // Answers once every open rollout of it was told; the fleet ends `cancelled` when the last one recorded its end.
       cancelRequested = who;
       steered++;
       await tellMembers('cancel', who);
-      await condition(() => ended !== null);
+      await record();
       return summary();
     },
     {

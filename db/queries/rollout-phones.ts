@@ -276,11 +276,20 @@ export async function storeCounts(
     .where(eq(rollouts.id, rolloutId));
 }
 
-/** Phones of the rollout that never got an outcome (their block did not run, or it stopped): skipped. */
+/**
+ * Phones of the rollout that have no outcome when it ends: one waiting for another attempt keeps the failure of
+ * its last one (and its reason); one whose block never ran (or stopped) is skipped.
+ */
 export async function skipUndecided(db: Db, rolloutId: string, reason: Reason): Promise<number> {
   const rows = await db
     .update(rolloutResults)
-    .set({ outcome: 'skipped', detail: reason.text, reason, retryAt: null, at: new Date() })
+    .set({
+      outcome: sql`coalesce(${rolloutResults.lastOutcome}, 'skipped')`,
+      detail: sql`case when ${rolloutResults.lastOutcome} is null then ${reason.text} else ${rolloutResults.detail} end`,
+      reason: sql`case when ${rolloutResults.lastOutcome} is null then ${JSON.stringify(reason)}::jsonb else ${rolloutResults.reason} end`,
+      retryAt: null,
+      at: new Date(),
+    })
     .where(and(eq(rolloutResults.rolloutId, rolloutId), isNull(rolloutResults.outcome)))
     .returning({ id: rolloutResults.phoneAccountId });
   return rows.length;

@@ -205,14 +205,16 @@ export class FakePbx {
   }
 
   private endRollout(r: FakeRollout, stopped: FinishRolloutInput['stopped']): FinishRolloutResult {
-    if (r.status !== 'running') {
+    if (isFinal(r.status)) {
       return {
         status: r.status as RolloutEnd,
         reason: r.reason,
         counts: countOutcomes(r.record.size + this.notContacted(r), r.outcomes.values()),
       };
     }
-    for (const id of r.record.keys()) if (!r.outcomes.has(id)) r.outcomes.set(id, 'skipped');
+    // A phone waiting for another attempt keeps its last failure; one whose block never ran is skipped.
+    for (const [id, rec] of r.record)
+      if (!r.outcomes.has(id)) r.outcomes.set(id, rec.lastOutcome ?? 'skipped');
     for (const [phoneId, rolloutId] of this.approvals)
       if (rolloutId === this.rolloutIdOf(r)) this.approvals.delete(phoneId);
     const counts = countOutcomes(r.outcomes.size, r.outcomes.values());

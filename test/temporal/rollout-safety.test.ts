@@ -307,7 +307,9 @@ describe('rollout safety under time skipping (issue 13, R12, R7)', () => {
       expect(await awaitStatus(rollout, 'halted')).toMatchObject({
         reason: { code: 'block-failure-rate', params: { failed: 6, phones: 30, block: 2, percent: 10 } },
       });
-      await rollout.executeUpdate(cancelRolloutUpdate, { args: [{ who: 'alice' }] });
+      const cancelled = await rollout.executeUpdate(cancelRolloutUpdate, { args: [{ who: 'alice' }] });
+      // The 26 that failed (and waited for their retry) keep their failure; the blocks never run are skipped.
+      expect(cancelled).toMatchObject({ status: 'cancelled', updated: 5 + 24, failed: 26, skipped: 65 });
     });
     expect(blockSizes(pbx)).toEqual([5, 50]);
   });
