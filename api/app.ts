@@ -6,8 +6,11 @@ import { checkHealth } from './health.ts';
 import { openApiDocument } from './openapi.ts';
 import { accountRoutes } from './routes/accounts/accounts.index.ts';
 import { actionRoutes } from './routes/actions/actions.index.ts';
+import { fleetRoutes } from './routes/fleet/fleet.index.ts';
 import { journalRoutes } from './routes/journal/journal.index.ts';
 import { pbxRoutes } from './routes/pbxes/pbxes.index.ts';
+import { rolloutControlRoutes } from './routes/rollout-control/rollout-control.index.ts';
+import { rolloutPlanningRoutes } from './routes/rollout-planning/rollout-planning.index.ts';
 import { rolloutRoutes } from './routes/rollouts/rollouts.index.ts';
 import { typeRoutes } from './routes/types/types.index.ts';
 import { createWebRoutes } from './web/pages.ts';
@@ -58,7 +61,18 @@ export function createApp(deps: ApiDeps) {
     '*',
     methodsAllowed(() => app.routes),
   );
-  for (const routes of [pbxRoutes, accountRoutes, typeRoutes, actionRoutes, rolloutRoutes, journalRoutes]) {
+  for (const routes of [
+    pbxRoutes,
+    accountRoutes,
+    typeRoutes,
+    actionRoutes,
+    rolloutRoutes,
+    journalRoutes,
+    // Issue 13: rollout safety
+    rolloutControlRoutes,
+    rolloutPlanningRoutes,
+    fleetRoutes,
+  ]) {
     app.route('/', routes);
   }
   // R15: the "Firmwares" page and its script; no data in them, so no token needed to load them.

@@ -375,6 +375,8 @@ export const rolloutPreviews = pgTable(
     direction: text('direction', { enum: ['upgrade', 'downgrade'] }).notNull(),
     canarySize: integer('canary_size').notNull(),
     blocks: jsonb('blocks').$type<PlannedBlock[]>().notNull(),
+    /** The phones as they stood then (a phone whose account goes later is still named). */
+    phones: jsonb('phones').$type<PreviewPhone[]>().notNull(),
     /** Expected start of each block (ISO), the latest estimate without halts or retries. */
     starts: jsonb('starts').$type<string[]>().notNull(),
     who: text('who').notNull(),
@@ -382,6 +384,14 @@ export const rolloutPreviews = pgTable(
   },
   (t) => [index('rollout_previews_type').on(t.pbxId, t.modelId, t.createdAt)],
 );
+
+export interface PreviewPhone {
+  id: number;
+  mac: string;
+  extension: string;
+  installedVersion: string | null;
+  registered: boolean;
+}
 
 /** One model to one version across many PBXes, in waves (issue 13); the fleet workflow's record. */
 export const fleetRollouts = pgTable('fleet_rollouts', {

@@ -213,6 +213,11 @@ export type RolloutSummary = z.infer<typeof RolloutSummarySchema>;
 
 // ---- rollout control (issue 13) ------------------------------------------------------------------
 
+/** A type held at a version: no update beyond it (shown in the overview); who held it and why. */
+export const TypeHoldSchema = z
+  .object({ version: z.string(), who: z.string(), why: z.string(), at: z.string() })
+  .meta({ id: 'TypeHold' });
+
 /** Pause, resume or cancel a rollout (or a fleet rollout): who asks (the token's name). */
 export const RolloutControlSchema = z.object({ who: z.string().min(1, 'who is required') }).strict();
 export type RolloutControl = z.infer<typeof RolloutControlSchema>;

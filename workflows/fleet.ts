@@ -36,9 +36,8 @@ import {
 } from './messages.ts';
 import type { phoneRollout } from './rollout.ts';
 import { RolloutStatusAttr } from './search-attributes.ts';
-import { errorMessage, startRolloutChild } from './steps.ts';
+import { errorMessage, refuse, startRolloutChild } from './steps.ts';
 
-const refuse = (why: Reason) => new Error(why.text);
 
 export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary> {
   const acts = activitiesFor(args.queues);

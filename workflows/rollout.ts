@@ -69,7 +69,7 @@ import {
 } from './messages.ts';
 import { legacyPhoneRollout } from './rollout-legacy.ts';
 import { RolloutStatusAttr } from './search-attributes.ts';
-import { errorMessage } from './steps.ts';
+import { errorMessage, refuse } from './steps.ts';
 
 /** How long a block may wait for a phone edge to pick it up before the rollout says it is waiting for one. */
 const EDGE_WAIT = '2 minutes';
@@ -77,9 +77,6 @@ const EDGE_WAIT = '2 minutes';
 export const ROLLOUT_SAFETY_PATCH = 'rollout-safety';
 
 type Stop = { status: 'cancelled' | 'failed'; reason: Reason };
-/** Refuses an Update before it reaches the history, with the reason's code for the API. */
-const refuse = (why: Reason) =>
-  ApplicationFailure.create({ type: 'RolloutControlRefused', message: why.text, details: [why] });
 
 export async function phoneRollout(args: RolloutArgs): Promise<RolloutSummary> {
   if (!patched(ROLLOUT_SAFETY_PATCH)) return legacyPhoneRollout(args);

@@ -38,6 +38,11 @@ import {
   TargetVersionAttr,
 } from './search-attributes.ts';
 
+/** Refuses an Update in its validator (before it reaches the history), with the reason's code for the API. */
+export function refuse(why: Reason): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'ControlRefused', message: why.text, details: [why] });
+}
+
 export function errorMessage(err: unknown): string {
   if ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause)
     return errorMessage(err.cause);

@@ -36,6 +36,7 @@ CREATE TABLE "rollout_previews" (
 	"direction" text NOT NULL,
 	"canary_size" integer NOT NULL,
 	"blocks" jsonb NOT NULL,
+	"phones" jsonb NOT NULL,
 	"starts" jsonb NOT NULL,
 	"who" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL

@@ -2,6 +2,7 @@ import { arrayOverlaps, count, eq } from 'drizzle-orm';
 import type { OverviewInput } from '../../domain/overview.ts';
 import type { Db } from '../client.ts';
 import { catalogReleases, localFirmware, phoneAccounts, phoneModels } from '../schema.ts';
+import { listTypeHolds } from './type-holds.ts';
 import { getAutoUpdate } from './type-settings.ts';
 
 /** Everything the R6 overview rule needs for one PBX, in five small queries. */
@@ -15,7 +16,7 @@ export async function loadOverviewInput(db: Db, pbxId: string): Promise<Overview
   if (modelIds.length === 0) {
     return { types: [], installed: [], localFirmware: [], catalogReleases: [], autoUpdate: [] };
   }
-  const [models, local, releases, autoUpdate] = await Promise.all([
+  const [models, local, releases, autoUpdate, holds] = await Promise.all([
     db.select().from(phoneModels),
     db
       .select({
@@ -34,6 +35,7 @@ export async function loadOverviewInput(db: Db, pbxId: string): Promise<Overview
       .from(catalogReleases)
       .where(arrayOverlaps(catalogReleases.modelIds, modelIds)),
     getAutoUpdate(db, pbxId),
+    listTypeHolds(db, pbxId),
   ]);
   const accounts = new Map<string, number>();
   for (const i of installed) accounts.set(i.modelId, (accounts.get(i.modelId) ?? 0) + i.phones);
@@ -46,5 +48,12 @@ export async function loadOverviewInput(db: Db, pbxId: string): Promise<Overview
       imageManaged: m.imageManaged,
       accounts: accounts.get(m.id) ?? 0,
     }));
-  return { types, installed, localFirmware: local, catalogReleases: releases, autoUpdate };
+  return {
+    types,
+    installed,
+    localFirmware: local,
+    catalogReleases: releases,
+    autoUpdate,
+    holds: holds.map((h) => ({ modelId: h.modelId, version: h.version, who: h.who, why: h.why, at: h.at.toISOString() })),
+  };
 }

@@ -140,6 +140,10 @@ export async function snapshotState(h: ApiHarness) {
     localFirmware: await sql`select * from local_firmware order by pbx_id, model_id, version`,
     journal: await sql`select * from journal order by id`,
     rollouts: await sql`select * from rollouts order by id`,
+    rolloutSettings: await sql`select * from pbx_rollout_settings order by pbx_id`,
+    typeHolds: await sql`select * from type_holds order by pbx_id, model_id`,
+    previews: await sql`select * from rollout_previews order by id`,
+    fleetRollouts: await sql`select * from fleet_rollouts order by id`,
     tokens: await sql`select id, name, token_hash, pbx_id, revoked_at from api_tokens order by id`,
   };
 }
