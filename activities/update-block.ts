@@ -47,6 +47,12 @@ const NOTIFY_PARALLELISM = 16;
 const POLL_MS = 1_000;
 /** Well inside the 30 s heartbeat timeout, whatever a NOTIFY lane is waiting for. */
 const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * Workers that run blocks send heartbeats to the server at least this often (WorkerOptions
+ * maxHeartbeatThrottleInterval; the SDK would otherwise wait 0.8 × the 30 s timeout): a cancelled rollout
+ * (issue 13) reaches its running block within seconds, not half a minute.
+ */
+export const BLOCK_HEARTBEAT_THROTTLE = '5 seconds';
 
 /** Progress a block reports as heartbeat details (for the Temporal UI; retries resume from the database). */
 export interface BlockProgress {

@@ -38,7 +38,6 @@ import type { phoneRollout } from './rollout.ts';
 import { RolloutStatusAttr } from './search-attributes.ts';
 import { errorMessage, refuse, startRolloutChild } from './steps.ts';
 
-
 export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary> {
   const acts = activitiesFor(args.queues);
   const workflowId = workflowIds.fleet(args.fleetRolloutId);

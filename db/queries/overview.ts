@@ -54,6 +54,12 @@ export async function loadOverviewInput(db: Db, pbxId: string): Promise<Overview
     localFirmware: local,
     catalogReleases: releases,
     autoUpdate,
-    holds: holds.map((h) => ({ modelId: h.modelId, version: h.version, who: h.who, why: h.why, at: h.at.toISOString() })),
+    holds: holds.map((h) => ({
+      modelId: h.modelId,
+      version: h.version,
+      who: h.who,
+      why: h.why,
+      at: h.at.toISOString(),
+    })),
   };
 }

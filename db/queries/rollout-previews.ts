@@ -1,5 +1,5 @@
 /** Dry-run previews of a type's next rollout (issue 13), and the one a rollout is compared with. */
-import { and, desc, eq, gt, inArray, lte, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { phoneAccounts, rolloutPreviews, rollouts } from '../schema.ts';
 import type { RolloutRow } from './rollouts.ts';
@@ -27,7 +27,9 @@ export async function previewBefore(db: Db, r: RolloutRow): Promise<PreviewRow |
   const [previous] = await db
     .select({ startedAt: rollouts.startedAt })
     .from(rollouts)
-    .where(and(eq(rollouts.pbxId, r.pbxId), eq(rollouts.modelId, r.modelId), lt(rollouts.startedAt, r.startedAt)))
+    .where(
+      and(eq(rollouts.pbxId, r.pbxId), eq(rollouts.modelId, r.modelId), lt(rollouts.startedAt, r.startedAt)),
+    )
     .orderBy(desc(rollouts.startedAt))
     .limit(1);
   const [row] = await db
