@@ -171,9 +171,10 @@ export interface StartRolloutInput extends Actor {
 }
 
 export type StartRolloutResult =
-  | { refused: Reason }
+  /** It ended before any phone was touched: R7 refused it, or its firmware is not on the PBX (failed). */
+  | { ended: Extract<RolloutEnd, 'refused' | 'failed'>; reason: Reason }
   | {
-      refused?: undefined;
+      ended?: undefined;
       /** Phones to update (below the target; above it for a downgrade), in block order. */
       phoneIds: number[];
       /** Phones the rollout covers but cannot offer firmware (never contacted): recorded at once. */

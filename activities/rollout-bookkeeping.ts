@@ -3,7 +3,6 @@
  * per-phone outcomes, the approvals a rollout gave, and the journal lines. Every end of a rollout goes through
  * `endRollout` here, whichever way it ended, so the database, the journal and the workflow's result say the same.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { appendJournal } from '../db/queries/journal.ts';
 import { clearRolloutApprovals } from '../db/queries/phones.ts';
@@ -181,7 +180,7 @@ export function createRolloutBookkeeping(deps: ActivityDeps) {
     /**
      * Opens a rollout: re-checks R7 and the type's hold at the last moment and fixes its phones — the ones to update
      * go in the planned blocks (the canary first, domain/rollout-plan.ts), the ones never contacted are named at
-     * once. A refusal is a rollout too (status `refused`).
+     * once. A refusal is a rollout too (status `refused`), and so is one whose firmware is gone (`failed`).
      */
     async startRollout(input: StartRolloutInput): Promise<StartRolloutResult> {
       const direction = input.direction ?? 'upgrade';
@@ -224,13 +223,7 @@ export function createRolloutBookkeeping(deps: ActivityDeps) {
             reasonCode: refused.code,
           },
         });
-        return { refused };
-      }
-      if (!t.targetAvailable) {
-        throw ApplicationFailure.nonRetryable(
-          reason('firmware-not-stored', { version: input.targetVersion, model: input.modelId }).text,
-          'TargetNotLocal',
-        );
+        return { ended: 'refused', reason: refused };
       }
       // R12: the workflow id (one open execution per type) guarantees no other rollout of the type runs; a row
       // still open is one whose workflow ended without recording it. It ends now, saying so.
@@ -241,6 +234,14 @@ export function createRolloutBookkeeping(deps: ActivityDeps) {
           { status: 'failed', reason: reason('workflow-closed', { closeStatus: 'unknown' }) },
           { why: 'system', who: 'system' },
         );
+      }
+      if (!t.targetAvailable) {
+        // Its firmware went (R5 clean-up) before the rollout could start: it ends failed, recorded like any other.
+        const missing = reason('firmware-not-stored', { version: input.targetVersion, model: input.modelId });
+        await insertRollout(db, { ...base, total: 0, blocks: 0, status: 'running' });
+        const row = (await getRolloutRow(db, input.rolloutId)) as RolloutRow;
+        const ended = await endRollout(row, { status: 'failed', reason: missing }, actor);
+        return { ended: 'failed', reason: ended.reason ?? missing };
       }
       const total = t.phones.length + t.unknown.length;
       await insertRollout(db, { ...base, total, blocks: t.plan.length, status: 'running' });

@@ -45,6 +45,8 @@ export const DEFAULT_BLOCK_TIMEOUT_MS = BLOCK_TIMEOUT_MS;
 export const APPROVAL_GRACE_MS = 2 * 60_000;
 const NOTIFY_PARALLELISM = 16;
 const POLL_MS = 1_000;
+/** NOTIFYs a phone gets at most in one block (the first and two more, see mayNotifyAgain). */
+export const MAX_NOTIFIES = 3;
 /** Well inside the 30 s heartbeat timeout, whatever a NOTIFY lane is waiting for. */
 const HEARTBEAT_EVERY_MS = 5_000;
 /**
@@ -67,6 +69,8 @@ export interface BlockRun {
   signal: AbortSignal;
   /** How often the block heartbeats whatever it waits for (default 5 s). */
   heartbeatEveryMs?: number;
+  /** When a phone's NOTIFY or download counts as left behind (default STALE_FETCH_MS). */
+  staleAfterMs?: number;
 }
 
 export type BlockEdge = Pick<PhoneEdge, 'sip' | 'changes'>;
@@ -150,24 +154,38 @@ export function judgeNotifiedPhone(
 export const STALE_FETCH_MS = 20_000;
 
 /**
- * On a retry: may this phone, notified by an earlier attempt and not decided yet, be notified again? Never while
- * it has its firmware (it is flashing or booting: a NOTIFY would go unanswered and wrongly make it unreachable);
- * yes when its download never started, was aborted, or stopped reporting — the edge that served it went away,
- * the phone is back on its old firmware and waits for a NOTIFY that will not come otherwise.
+ * May this phone, notified and not decided yet, be notified again (by a retry, or while the block waits)? Never
+ * while it has its firmware (it is flashing or booting: a NOTIFY would go unanswered and wrongly make it
+ * unreachable); yes when it never came for its files after the NOTIFY, or its download was aborted or stopped
+ * reporting — the edge or the database failed it, the phone is back on its old firmware and waits for a NOTIFY
+ * that will not come otherwise. At most MAX_NOTIFIES per phone and block.
  */
 export function mayNotifyAgain(
-  p: Pick<EdgePhone, 'firmwareFetchStartedAt' | 'firmwareFetchCompletedAt' | 'firmwareFetchAbortedAt'>,
+  p: Pick<
+    EdgePhone,
+    | 'firmwareFetchStartedAt'
+    | 'firmwareFetchCompletedAt'
+    | 'firmwareFetchAbortedAt'
+    | 'lastProvisionedAt'
+    | 'lastBootAt'
+  >,
   since: Date,
   notifiedAt: Date,
   now: Date,
+  staleAfterMs = STALE_FETCH_MS,
 ): boolean {
   const started =
     p.firmwareFetchStartedAt && p.firmwareFetchStartedAt >= since ? p.firmwareFetchStartedAt : null;
-  // Not started yet: fine if the NOTIFY was just sent (an attempt still alive may have sent it), stale otherwise.
-  if (!started) return now.getTime() - notifiedAt.getTime() > STALE_FETCH_MS;
+  if (!started) {
+    // No download since the NOTIFY: its requests failed (the edge or the database was down for them) or it chose
+    // not to fetch. Either way, once it has been silent for a while after the NOTIFY and after its last request,
+    // another NOTIFY can only help (and MAX_NOTIFIES bounds it); a NOTIFY sent just now is waited for.
+    const heard = latest(notifiedAt, p.lastProvisionedAt, p.lastBootAt) as Date;
+    return now.getTime() - heard.getTime() > staleAfterMs;
+  }
   if (p.firmwareFetchCompletedAt && p.firmwareFetchCompletedAt >= started) return false;
   if (p.firmwareFetchAbortedAt && p.firmwareFetchAbortedAt >= started) return true;
-  return now.getTime() - started.getTime() > STALE_FETCH_MS;
+  return now.getTime() - started.getTime() > staleAfterMs;
 }
 
 async function validate(
@@ -272,16 +290,17 @@ export async function runBlockUpdate(
       });
   }
   const notified = new Set(rows.filter((r) => r.notify !== null).map((r) => r.phoneAccountId));
-  // A retry notifies again only phones whose download an edge crash interrupted (see mayNotifyAgain).
-  const interrupted = firstAttempt
-    ? []
-    : phones.filter(
-        (p) =>
-          notified.has(p.id) &&
-          !decided.has(p.id) &&
-          !sameVersion(p.installedVersion, target) &&
-          mayNotifyAgain(p, since, record.get(p.id)?.at ?? since, new Date()),
-      );
+  const notifiedAt = new Map(rows.filter((r) => r.notify !== null).map((r) => [r.phoneAccountId, r.at]));
+  const notifies = new Map(rows.map((r) => [r.phoneAccountId, r.notifies]));
+  /** Notified, undecided, not on the target, and left behind (see mayNotifyAgain). */
+  const leftBehind = (p: EdgePhone, now: Date) =>
+    notified.has(p.id) &&
+    !decided.has(p.id) &&
+    !sameVersion(p.installedVersion, target) &&
+    (notifies.get(p.id) ?? 0) < MAX_NOTIFIES &&
+    mayNotifyAgain(p, since, notifiedAt.get(p.id) ?? since, now, run.staleAfterMs);
+  // A retry notifies again only phones an edge crash left behind.
+  const interrupted = firstAttempt ? [] : phones.filter((p) => leftBehind(p, new Date()));
   for (const p of interrupted) notified.delete(p.id);
   const autoprov = deps.logs.autoprov(pbxId);
   const journal = (action: string, details: Record<string, unknown>) =>
@@ -341,56 +360,63 @@ export async function runBlockUpdate(
     );
     beat();
 
+    /** One NOTIFY: recorded before the datagram leaves, so a retry after a kill right here waits instead. */
+    const notifyPhone = async (p: EdgePhone, registeredCheckAt: number) => {
+      if (run.signal.aborted) return;
+      if (!p.sipContact || !p.sipRegisteredUntil || p.sipRegisteredUntil.getTime() < registeredCheckAt) {
+        await decide([
+          {
+            phoneId: p.id,
+            outcome: 'unreachable',
+            reportedVersion: p.installedVersion,
+            reason: reason(p.sipContact ? 'registration-expired' : 'no-registration'),
+          },
+        ]);
+        await clearFirmwareTargets(deps.db, pbxId, [p.id], target);
+        return;
+      }
+      await recordNotify(deps.db, rolloutId, p.id, 'sending');
+      notified.add(p.id);
+      notifiedAt.set(p.id, new Date());
+      notifies.set(p.id, (notifies.get(p.id) ?? 0) + 1);
+      const sent = await edge.sip.notify({
+        phoneId: p.id,
+        extension: p.extension,
+        sipDomain,
+        contact: p.sipContact,
+        event: checkSyncEventOf(p.vendor),
+        ha1: p.sipHa1,
+      });
+      if (sent.answered) {
+        await recordNotify(deps.db, rolloutId, p.id, 'answered');
+        notifiedAt.set(p.id, new Date());
+      } else {
+        await decide([
+          {
+            phoneId: p.id,
+            outcome: 'unreachable',
+            reportedVersion: p.installedVersion,
+            reason:
+              sent.outcome === 'timeout'
+                ? reason('notify-unanswered', { transmissions: sent.transmissions })
+                : reason('notify-refused', { status: String(sent.status ?? sent.outcome) }),
+          },
+        ]);
+        await clearFirmwareTargets(deps.db, pbxId, [p.id], target);
+      }
+    };
+
     // NOTIFY every registered phone not notified by an earlier attempt of this block.
     const now = Date.now();
     await mapLimit(
       toUpdate.filter((p) => !notified.has(p.id)),
       NOTIFY_PARALLELISM,
-      async (p) => {
-        if (run.signal.aborted) return;
-        if (!p.sipContact || !p.sipRegisteredUntil || p.sipRegisteredUntil.getTime() < now) {
-          await decide([
-            {
-              phoneId: p.id,
-              outcome: 'unreachable',
-              reportedVersion: p.installedVersion,
-              reason: reason(p.sipContact ? 'registration-expired' : 'no-registration'),
-            },
-          ]);
-          return;
-        }
-        // Written before the datagram leaves: a retry after a kill right here waits instead of notifying again.
-        await recordNotify(deps.db, rolloutId, p.id, 'sending');
-        notified.add(p.id);
-        const sent = await edge.sip.notify({
-          phoneId: p.id,
-          extension: p.extension,
-          sipDomain,
-          contact: p.sipContact,
-          event: checkSyncEventOf(p.vendor),
-          ha1: p.sipHa1,
-        });
-        if (sent.answered) {
-          await recordNotify(deps.db, rolloutId, p.id, 'answered');
-        } else {
-          await decide([
-            {
-              phoneId: p.id,
-              outcome: 'unreachable',
-              reportedVersion: p.installedVersion,
-              reason:
-                sent.outcome === 'timeout'
-                  ? reason('notify-unanswered', { transmissions: sent.transmissions })
-                  : reason('notify-refused', { status: String(sent.status ?? sent.outcome) }),
-            },
-          ]);
-          await clearFirmwareTargets(deps.db, pbxId, [p.id], target);
-        }
-      },
+      (p) => notifyPhone(p, now),
     );
 
     // Wait for the notified phones to come back, woken by the edge or by polling (another worker's edge).
     const waiting = new Set([...notified].filter((id) => !decided.has(id)));
+    const renotifying = new Set<number>();
     let wake: (() => void) | null = null;
     const onChange = (id: number) => {
       if (waiting.has(id)) wake?.();
@@ -401,7 +427,9 @@ export async function runBlockUpdate(
         if (run.signal.aborted) throw run.signal.reason ?? new Error('block cancelled');
         const deadlinePassed = Date.now() >= deadline;
         const verdicts: PhoneVerdict[] = [];
-        for (const row of await listPhonesByIds(deps.db, pbxId, [...waiting])) {
+        const rows = await listPhonesByIds(deps.db, pbxId, [...waiting]);
+        for (const row of rows) {
+          if (renotifying.has(row.id)) continue;
           const verdict = judgeNotifiedPhone(row, since, target, deadlinePassed);
           if (!verdict) continue;
           const unknownNotify = record.get(row.id)?.notify === 'sending' && verdict.outcome === 'no-answer';
@@ -425,8 +453,28 @@ export async function runBlockUpdate(
           verdicts.filter((v) => v.outcome !== 'updated').map((v) => v.phoneId),
           target,
         );
+        // A phone the edge or the database failed after its NOTIFY gets another one (not while it flashes).
+        const again = rows
+          .filter((row) => waiting.has(row.id) && !renotifying.has(row.id) && leftBehind(row, new Date()))
+          .slice(0, NOTIFY_PARALLELISM - renotifying.size);
+        if (again.length > 0) {
+          await journal('phones.notified-again', {
+            phones: again.map((p) => p.mac),
+            reason: 'they never came for their files after the NOTIFY, or their download broke off',
+          });
+        }
+        for (const p of again) {
+          renotifying.add(p.id);
+          void notifyPhone(p, Date.now())
+            .catch((err: unknown) => deps.logger.warn({ err, phoneId: p.id }, 'NOTIFY again failed'))
+            .finally(() => {
+              renotifying.delete(p.id);
+              if (decided.has(p.id)) waiting.delete(p.id);
+              wake?.();
+            });
+        }
         beat();
-        if (waiting.size === 0) break;
+        if (waiting.size === 0 && renotifying.size === 0) break;
         const left = deadline - Date.now();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(0, Math.min(POLL_MS, left)));

@@ -7,8 +7,11 @@ import { openApiDocument } from './openapi.ts';
 import { accountRoutes } from './routes/accounts/accounts.index.ts';
 import { actionRoutes } from './routes/actions/actions.index.ts';
 import { fleetRoutes } from './routes/fleet/fleet.index.ts';
+import { fleetRolloutRoutes } from './routes/fleet-rollouts/fleet-rollouts.index.ts';
 import { journalRoutes } from './routes/journal/journal.index.ts';
+import { logRoutes } from './routes/logs/logs.index.ts';
 import { pbxRoutes } from './routes/pbxes/pbxes.index.ts';
+import { phoneRoutes } from './routes/phones/phones.index.ts';
 import { rolloutControlRoutes } from './routes/rollout-control/rollout-control.index.ts';
 import { rolloutPlanningRoutes } from './routes/rollout-planning/rollout-planning.index.ts';
 import { rolloutRoutes } from './routes/rollouts/rollouts.index.ts';
@@ -35,8 +38,9 @@ export function createApp(deps: ApiDeps) {
       sql: deps.sql,
       temporal: deps.temporal,
       namespace: deps.config.temporal.namespace,
+      queues: deps.config.taskQueues,
     });
-    return c.json(health, health.ok ? 200 : 503);
+    return c.json(health, health.serving ? 200 : 503);
   });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -68,9 +72,12 @@ export function createApp(deps: ApiDeps) {
     actionRoutes,
     rolloutRoutes,
     journalRoutes,
+    phoneRoutes,
+    logRoutes,
     // Issue 13: rollout safety
     rolloutControlRoutes,
     rolloutPlanningRoutes,
+    fleetRolloutRoutes,
     fleetRoutes,
   ]) {
     app.route('/', routes);

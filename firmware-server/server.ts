@@ -6,7 +6,8 @@
  *   GET /requests?limit=N      the recent request log (method, path, range, status, bytes, aborted) for operators
  *   GET /stats                 totals
  * The state lives in `dataDir` (see state.ts); a change made by the CLI while the server runs is served at once.
- * Fault injection (tests only, never on by default): 500s, truncated bodies, wrong bytes, tampered catalog, throttling.
+ * Fault injection (never on by default): 500s, truncated bodies, wrong bytes, tampered catalog, throttling; tests set
+ * them with setFaults, operators rehearsing a flaky server with --error-rate / --truncate-share (main.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
@@ -42,6 +43,10 @@ export interface FirmwareServerFaults {
   tamperCatalog?: boolean;
   /** Pace file bodies at this many bytes per second. */
   throttleBytesPerSecond?: number;
+  /** Share (0..1) of catalog and file requests answered with 500, drawn per request. */
+  errorRate?: number;
+  /** Share (0..1) of file bodies cut off at a random byte (the connection is destroyed), drawn per request. */
+  truncateShare?: number;
 }
 
 export interface RequestLogEntry {
@@ -153,7 +158,12 @@ export async function startFirmwareServer(options: FirmwareServerOptions): Promi
   }
   currentCatalog();
 
-  function takeFault500(path: string): boolean {
+  function takeFault500(path: string, entry: RequestLogEntry): boolean {
+    const served = path === '/catalog.json' || path.startsWith('/files/');
+    if (served && faults.errorRate && Math.random() < faults.errorRate) {
+      entry.fault = 'errorRate';
+      return true;
+    }
     const f = faults.fail500;
     if (!f || f.count <= 0 || (f.pathPrefix && !path.startsWith(f.pathPrefix))) return false;
     f.count -= 1;
@@ -167,8 +177,8 @@ export async function startFirmwareServer(options: FirmwareServerOptions): Promi
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
-    if (takeFault500(path)) {
-      entry.fault = 'fail500';
+    if (takeFault500(path, entry)) {
+      entry.fault ??= 'fail500';
       res.writeHead(500, { 'content-type': 'text/plain' }).end('injected failure\n');
       return;
     }
@@ -278,6 +288,9 @@ export async function startFirmwareServer(options: FirmwareServerOptions): Promi
       t.count = (t.count ?? 1) - 1;
       truncateAt = t.afterBytes;
       entry.fault = 'truncate';
+    } else if (faults.truncateShare && Math.random() < faults.truncateShare) {
+      truncateAt = Math.floor(Math.random() * (end - start + 1));
+      entry.fault = 'truncateShare';
     }
     const source = firmwareStream(identityOf(release), start, end, { corrupt: Boolean(wrong) });
     const closed = new Promise<void>((resolve) => res.once('close', resolve));

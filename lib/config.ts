@@ -44,6 +44,8 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40),
   WORKER_MAX_CONCURRENT_DOWNLOADS: positive.default(4),
   WORKER_MAX_CONCURRENT_BLOCKS: positive.default(20),
+  /** On SIGTERM a worker stops polling and lets running activities (downloads, blocks) finish this long. */
+  WORKER_SHUTDOWN_GRACE_MS: positive.default(300_000),
 
   API_HOST: z.string().default('0.0.0.0'),
   API_PORT: port.default(3000),
@@ -57,11 +59,15 @@ const envSchema = z.object({
   API_REQUEST_TIMEOUT_MS: positive.default(30_000),
   /** How long Check now & co. wait for the workflow's answer before answering 202 with what is known (issue 11). */
   API_ANSWER_WAIT_MS: positive.default(4_000),
+  /** On SIGTERM the API stops accepting and lets in-flight requests finish this long (> the answer timeout). */
+  API_SHUTDOWN_GRACE_MS: positive.default(130_000),
   PROVISIONING_PORT: port.default(8180),
   PROVISIONING_PUBLIC_URL: z.string().url().optional(),
   SIP_HOST: z.string().default('0.0.0.0'),
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().default('127.0.0.1'),
+  /** The SIP port phones are told in their files, when they reach the edge through a port mapping (default SIP_PORT). */
+  SIP_PUBLIC_PORT: port.optional(),
 
   FIRMWARE_SERVER_URL: z.string().url().default('http://127.0.0.1:8090'),
   /** Reference firmware server (firmware-server/): where it keeps its state, keys and hash cache. */
@@ -69,6 +75,10 @@ const envSchema = z.object({
   FIRMWARE_SERVER_HOST: z.string().default('127.0.0.1'),
   /** Scales the generated firmware sizes of a newly seeded reference server (1 = realistic, tens of MB). */
   FIRMWARE_SIZE_SCALE: z.coerce.number().positive().max(10).default(1),
+  /** Reference firmware server fault injection, for rehearsing a flaky server: share of requests answered 500. */
+  FIRMWARE_SERVER_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** … and share of file bodies cut off at a random byte. */
+  FIRMWARE_SERVER_TRUNCATE_SHARE: z.coerce.number().min(0).max(1).default(0),
   /** PBX side: headers / between-chunks timeout for catalog and firmware requests. */
   FIRMWARE_HTTP_TIMEOUT_MS: positive.default(30_000),
   CATALOG_PUBLIC_KEY: z.string().optional(),
@@ -108,6 +118,7 @@ export interface Config {
     maxConcurrentWorkflowTasks: number;
     maxConcurrentDownloads: number;
     maxConcurrentBlocks: number;
+    shutdownGraceMs: number;
   };
   api: {
     host: string;
@@ -118,9 +129,10 @@ export interface Config {
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     answerWaitMs: number;
+    shutdownGraceMs: number;
   };
   provisioning: { port: number; publicUrl: string };
-  sip: { host: string; port: number; publicHost: string };
+  sip: { host: string; port: number; publicHost: string; publicPort: number };
   firmwareServer: {
     url: string;
     publicKey: string | undefined;
@@ -129,6 +141,9 @@ export interface Config {
     dataDir: string;
     host: string;
     sizeScale: number;
+    /** Reference server only: injected faults (shares 0..1). */
+    errorRate: number;
+    truncateShare: number;
     /** PBX side: undici headers/body timeout. */
     httpTimeoutMs: number;
   };
@@ -194,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentDownloads: e.WORKER_MAX_CONCURRENT_DOWNLOADS,
       maxConcurrentBlocks: e.WORKER_MAX_CONCURRENT_BLOCKS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
     },
     api: {
       host: e.API_HOST,
@@ -204,12 +220,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: e.API_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
       answerWaitMs: e.API_ANSWER_WAIT_MS,
+      shutdownGraceMs: e.API_SHUTDOWN_GRACE_MS,
     },
     provisioning: {
       port: e.PROVISIONING_PORT,
       publicUrl: e.PROVISIONING_PUBLIC_URL ?? `http://127.0.0.1:${e.PROVISIONING_PORT}`,
     },
-    sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST },
+    sip: {
+      host: e.SIP_HOST,
+      port: e.SIP_PORT,
+      publicHost: e.SIP_PUBLIC_HOST,
+      publicPort: e.SIP_PUBLIC_PORT ?? e.SIP_PORT,
+    },
     firmwareServer: {
       url: e.FIRMWARE_SERVER_URL,
       publicKey: e.CATALOG_PUBLIC_KEY,
@@ -217,6 +239,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: e.FIRMWARE_SERVER_DATA_DIR ?? join(e.DATA_DIR, 'firmware-server'),
       host: e.FIRMWARE_SERVER_HOST,
       sizeScale: e.FIRMWARE_SIZE_SCALE,
+      errorRate: e.FIRMWARE_SERVER_ERROR_RATE,
+      truncateShare: e.FIRMWARE_SERVER_TRUNCATE_SHARE,
       httpTimeoutMs: e.FIRMWARE_HTTP_TIMEOUT_MS,
     },
     firmwareStoreDir: e.FIRMWARE_STORE_DIR ?? join(e.DATA_DIR, 'store'),

@@ -23,6 +23,8 @@ export interface PhoneEdgeOptions {
   provisioningPublicUrl?: string | undefined;
   /** Address phones send SIP to (SIP_PUBLIC_HOST); default: `host` unless it is a wildcard. */
   sipPublicHost?: string | undefined;
+  /** The port phones send SIP to, when a port mapping sits in front of the edge (SIP_PUBLIC_PORT); default: sipPort. */
+  sipPublicPort?: number | undefined;
   /** RFC 3261 T1/T2 in ms (tests shorten them). */
   sipTimers?: { t1Ms?: number; t2Ms?: number } | undefined;
   /** Provisioning HTTP: time to receive a request's headers, and the whole request (slow-loris bound). */
@@ -77,7 +79,7 @@ export async function startPhoneEdge(deps: ActivityDeps, options: PhoneEdgeOptio
       firmwareStoreDir: deps.config.firmwareStoreDir,
       imageFirmwareDir: deps.config.imageFirmwareDir,
     },
-    sipServer: { host: sip.publicHost, port: sip.port },
+    sipServer: { host: sip.publicHost, port: options.sipPublicPort ?? sip.port },
     publicUrl: options.provisioningPublicUrl,
     onPhoneChange,
   });

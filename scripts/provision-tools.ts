@@ -8,14 +8,37 @@
  * Where neither Go nor Maven exists, the manifest records no path and callers fall back to the SDK's download.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { defaultToolsCacheDir } from '../lib/config.ts';
+import { defaultToolsCacheDir, repoRoot } from '../lib/config.ts';
 import { freePort, isPortOpen } from '../lib/ports.ts';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
+/** The Temporal server itself (not the dev server) for the production rehearsal: same module, same tag. */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+export interface TemporalServerTools {
+  /** `temporal-server` (go.temporal.io/server/cmd/server). */
+  server: string;
+  /** `temporal-sql-tool` (go.temporal.io/server/cmd/tools/sql), with the SQL schemas embedded. */
+  sqlTool: string;
+  /** The config templates the temporalio/server image uses (config/docker.yaml, driven by env variables). */
+  configDir: string;
+  /** Seconds the build took when it was last done here (null: found in the cache). */
+  buildSeconds: number | null;
+}
 
 export interface ToolsManifest {
   /** Path of a `temporal` binary able to run `server start-dev` with the UI, or null to use the SDK download. */
@@ -25,6 +48,8 @@ export interface ToolsManifest {
   testServer: string | null;
   /** Milliseconds the test server took to open its port when it was last provisioned. */
   testServerStartMs: number | null;
+  /** tools/compose-config (validates docker-compose.yml like `docker compose config`), or null without Go. */
+  composeConfig: string | null;
 }
 
 function log(msg: string): void {
@@ -42,10 +67,11 @@ async function runWithProgress(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd?: string,
 ) {
   const started = Date.now();
   log(`${what} (first run only; this can take a few minutes)...`);
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;
@@ -171,6 +197,89 @@ exec "${java}" ${archiveFlag} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k 
   return { testServer: wrapper, testServerStartMs: warmMs };
 }
 
+/**
+ * Builds the Temporal server and its SQL schema tool with `go install` (first run only; several minutes) and copies
+ * the module's config templates beside them. Not part of `npm run tools`: only the production rehearsal needs it.
+ */
+export async function provisionTemporalServer(
+  cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir(),
+): Promise<TemporalServerTools> {
+  const dir = join(cacheDir, 'temporal-server', TEMPORAL_SERVER_VERSION);
+  const server = join(dir, 'temporal-server');
+  const sqlTool = join(dir, 'temporal-sql-tool');
+  const configDir = join(dir, 'config');
+  const works = (bin: string) => spawnSync(bin, ['--version'], { encoding: 'utf8' }).status === 0;
+  let buildSeconds: number | null = null;
+  if (!(existsSync(server) && existsSync(sqlTool) && works(server) && works(sqlTool))) {
+    if (!which('go')) throw new Error('the Temporal server is built with Go: install Go 1.24 or newer');
+    const binDir = join(dir, 'bin');
+    mkdirSync(binDir, { recursive: true });
+    const started = Date.now();
+    const module = 'go.temporal.io/server';
+    await runWithProgress(
+      `Building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install`,
+      'go',
+      [
+        'install',
+        `${module}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+        `${module}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+      ],
+      { ...process.env, GOBIN: binDir, GOFLAGS: `${process.env.GOFLAGS ?? ''} -trimpath`.trim() },
+    );
+    renameSync(join(binDir, 'server'), server);
+    renameSync(join(binDir, 'sql'), sqlTool);
+    rmSync(binDir, { recursive: true, force: true });
+    buildSeconds = Math.round((Date.now() - started) / 1000);
+  }
+  if (!existsSync(join(configDir, 'docker.yaml'))) {
+    const r = spawnSync(
+      'go',
+      ['mod', 'download', '-json', `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const moduleDir = (JSON.parse(r.stdout || '{}') as { Dir?: string }).Dir;
+    if (r.status !== 0 || !moduleDir)
+      throw new Error(`go mod download go.temporal.io/server failed: ${r.stderr}`);
+    mkdirSync(join(configDir, 'dynamicconfig'), { recursive: true });
+    copyFileSync(join(moduleDir, 'config', 'docker.yaml'), join(configDir, 'docker.yaml'));
+    copyFileSync(
+      join(moduleDir, 'config', 'dynamicconfig', 'docker.yaml'),
+      join(configDir, 'dynamicconfig', 'docker.yaml'),
+    );
+  }
+  return { server, sqlTool, configDir, buildSeconds };
+}
+
+/**
+ * `docker compose config` without a Docker engine: tools/compose-config (compose-go, the library docker compose
+ * uses to load and validate compose files), built with Go once per source version.
+ */
+export async function provisionComposeConfig(
+  cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir(),
+): Promise<string> {
+  const src = join(repoRoot, 'tools', 'compose-config');
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(src, f)));
+  const bin = join(cacheDir, 'compose-config', hash.digest('hex').slice(0, 12), 'compose-config');
+  if (existsSync(bin)) return bin;
+  if (!which('go'))
+    throw new Error('validating docker-compose.yml needs Go (tools/compose-config): install Go 1.24+');
+  mkdirSync(join(bin, '..'), { recursive: true });
+  await runWithProgress(
+    'Building tools/compose-config (compose-go)',
+    'go',
+    ['build', '-trimpath', '-o', bin, '.'],
+    {
+      ...process.env,
+      GOFLAGS: '-mod=mod',
+    },
+    src,
+  );
+  return bin;
+}
+
 export function manifestPath(cacheDir = process.env.TOOLS_CACHE_DIR ?? defaultToolsCacheDir()): string {
   return join(cacheDir, 'tools.json');
 }
@@ -195,14 +304,15 @@ export async function provisionTools(
     provisionTemporalCli(cacheDir),
     provisionTestServer(cacheDir, previous),
   ]);
-  const manifest: ToolsManifest = { ...cli, ...testServer };
+  const composeConfig = which('go') ? await provisionComposeConfig(cacheDir) : null;
+  const manifest: ToolsManifest = { ...cli, ...testServer, composeConfig };
   writeFileSync(manifestPath(cacheDir), `${JSON.stringify(manifest, null, 2)}\n`);
   log(`tools ready in ${((Date.now() - started) / 1000).toFixed(1)} s (cache: ${cacheDir})`);
   return manifest;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  provisionTools().then(
+  (process.argv.includes('--server') ? provisionTemporalServer() : provisionTools()).then(
     (m) => process.stdout.write(`${JSON.stringify(m, null, 2)}\n`),
     (err: unknown) => {
       log(err instanceof Error ? err.message : String(err));

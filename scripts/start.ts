@@ -5,8 +5,11 @@
  *   the reference firmware server (signed catalog + files, data in .data/firmware-server) on :8090
  *   the worker (lifecycle, downloads, phone edge: provisioning :8180, SIP udp :5060) and the API + web page on :3000
  *   the demo (DEMO=0 switches it off): PBX "demo" with phone accounts, and a simulated phone fleet
- * Ctrl-C stops the children in order (simulator, API, worker, firmware server, Temporal, Postgres); a second start
- * reuses all data.
+ * A child that exits on its own (crash, kill -9) is started again with a backoff (lib/supervisor.ts): the durable
+ * state is in Temporal and Postgres. One that crashes 5 times within 60 s is crash-looping: everything stops and
+ * the supervisor says which child it was. Ctrl-C stops the children in order (simulator, API, worker, firmware
+ * server, Temporal, Postgres), each drained within its grace period (API 130 s, worker 300 s); a second Ctrl-C stops
+ * them at once. A second start reuses all data.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +19,7 @@ import { spawnEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { EMBEDDED_DATABASE, loadConfig, repoRoot } from '../lib/config.ts';
 import { isPortOpen, waitForPort } from '../lib/ports.ts';
-import { type ManagedProcess, startProcess } from '../lib/processes.ts';
+import { type ChildSpec, Supervisor } from '../lib/supervisor.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 import { type DemoState, prepareDemo } from './demo.ts';
 import { provisionTools } from './provision-tools.ts';
@@ -35,12 +38,24 @@ const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
 if (process.stdout.isTTY && !process.env.LOG_PRETTY) env.LOG_PRETTY = '1';
 mkdirSync(config.dataDir, { recursive: true });
 
+/** Before and after the supervised children: Postgres (stopped last) and a dev server started by the SDK. */
 const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
+const supervisor = new Supervisor({
+  say: (msg) => console.error(`\x1b[1m▶ ${msg}\x1b[0m`),
+  onCrashLoop: () => void shutdown(1),
+});
+/** Grace periods of the children on SIGTERM (the README's "Graceful shutdown" says the same). */
+const GRACE_MS = { api: 130_000, worker: 310_000, other: 10_000 };
 let shuttingDown = false;
 async function shutdown(code: number) {
   if (shuttingDown) return;
   shuttingDown = true;
-  say('stopping...');
+  say('stopping (in-flight requests and activities drain; Ctrl-C again to stop at once)...');
+  process.once('SIGINT', () => {
+    say('stopping at once');
+    supervisor.killAll();
+  });
+  await supervisor.stopAll((name) => say(`${name} stopped`));
   for (const s of stoppers.reverse()) {
     try {
       await s.stop();
@@ -51,18 +66,11 @@ async function shutdown(code: number) {
   }
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
+process.once('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-function supervise(p: ManagedProcess) {
-  stoppers.push({ name: p.name, stop: () => p.stop('SIGTERM') });
-  void p.exited.then((code) => {
-    if (!shuttingDown) {
-      console.error(`${p.name} exited unexpectedly (code ${code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
-  return p;
+function supervise(spec: ChildSpec) {
+  return supervisor.add({ stopGraceMs: GRACE_MS.other, ...spec });
 }
 
 try {
@@ -108,8 +116,15 @@ try {
       `${k}=${t}`,
     ]);
     if (tools.temporalCli) {
-      const temporal = supervise(
-        startProcess('temporal', tools.temporalCli, [
+      const temporal = supervise({
+        name: 'temporal',
+        command: tools.temporalCli,
+        // The dev server cannot notice a supervisor that died; the next start stops it from this file.
+        onStart: (p) => {
+          writeFileSync(pidFile, String(p.child.pid));
+          void p.exited.then(() => rmSync(pidFile, { force: true }));
+        },
+        args: [
           'server',
           'start-dev',
           '--ip',
@@ -125,11 +140,8 @@ try {
           '--log-level',
           'error',
           ...searchAttributeArgs,
-        ]),
-      );
-      // The dev server cannot notice a supervisor that died; the next start stops it from this file.
-      writeFileSync(pidFile, String(temporal.child.pid));
-      void temporal.exited.then(() => rmSync(pidFile, { force: true }));
+        ],
+      });
       await Promise.race([
         waitForPort(port, 30_000, host),
         temporal.exited.then(() => {
@@ -161,9 +173,12 @@ try {
     say(
       `reference firmware server on ${config.firmwareServer.url} (data in ${config.firmwareServer.dataDir})`,
     );
-    const fw = supervise(
-      startProcess('firmware-server', process.execPath, [join(repoRoot, 'firmware-server/main.ts')], { env }),
-    );
+    const fw = supervise({
+      name: 'firmware-server',
+      command: process.execPath,
+      args: [join(repoRoot, 'firmware-server/main.ts')],
+      env,
+    });
     await Promise.race([
       waitForPort(firmwareServerPort, 120_000),
       fw.exited.then(() => {
@@ -176,9 +191,21 @@ try {
   if (demo) await writeDemoImageFirmware(config.imageFirmwareDir);
 
   say('worker');
-  supervise(startProcess('worker', process.execPath, [join(repoRoot, 'worker/main.ts')], { env }));
+  supervise({
+    name: 'worker',
+    command: process.execPath,
+    args: [join(repoRoot, 'worker/main.ts')],
+    env,
+    stopGraceMs: GRACE_MS.worker,
+  });
   say('API');
-  const api = supervise(startProcess('api', process.execPath, [join(repoRoot, 'api/main.ts')], { env }));
+  const api = supervise({
+    name: 'api',
+    command: process.execPath,
+    args: [join(repoRoot, 'api/main.ts')],
+    env,
+    stopGraceMs: GRACE_MS.api,
+  });
   await Promise.race([
     waitForPort(config.api.port, 60_000),
     api.exited.then(() => {
@@ -195,23 +222,21 @@ try {
       say,
     });
     say('demo: simulated phone fleet (flash time 20 s)');
-    supervise(
-      startProcess(
-        'phones',
-        process.execPath,
-        [
-          join(repoRoot, 'simulator/main.ts'),
-          '--pbx',
-          demoState.pbxId,
-          '--existing',
-          '--flash-ms',
-          process.env.DEMO_FLASH_MS ?? '20000',
-          '--stats-every',
-          '60',
-        ],
-        { env: { ...env, SIM_PROVISIONING_PASSWORD: demoState.provisioningPassword } },
-      ),
-    );
+    supervise({
+      name: 'phones',
+      command: process.execPath,
+      args: [
+        join(repoRoot, 'simulator/main.ts'),
+        '--pbx',
+        demoState.pbxId,
+        '--existing',
+        '--flash-ms',
+        process.env.DEMO_FLASH_MS ?? '20000',
+        '--stats-every',
+        '60',
+      ],
+      env: { ...env, SIM_PROVISIONING_PASSWORD: demoState.provisioningPassword },
+    });
   }
 
   const secs = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,8 +1,9 @@
 /**
  * Debian packages the tests need beyond npm: Chromium for the web-page test (driven by playwright-core, no browser
- * download), docker-compose to validate docker-compose.yml (there is no Docker engine to run it) and SIPp (package
- * sip-tester), an independent SIP implementation the phone-edge tests register and answer NOTIFYs with. On a new
- * machine they are installed here when missing and we are root with apt-get; otherwise the step says what to install.
+ * download) and SIPp (package sip-tester), an independent SIP implementation the phone-edge tests register and
+ * answer NOTIFYs with. On a new machine they are installed here when missing and we are root with apt-get; otherwise
+ * the step says what to install. (docker-compose.yml is validated with tools/compose-config, built by
+ * scripts/provision-tools.ts: Debian's docker-compose is the retired v1.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -44,16 +45,13 @@ export function sippPath(): string | null {
   return has('sipp');
 }
 
-export function ensureSystemPackages(): { chromium: string; dockerCompose: string; sipp: string } {
+export function ensureSystemPackages(): { chromium: string; sipp: string } {
   if (!chromiumPath()) aptInstall('chromium');
-  if (!has('docker-compose')) aptInstall('docker-compose');
   if (!sippPath()) aptInstall('sip-tester');
   const chromium = chromiumPath();
-  const dockerCompose = has('docker-compose');
   const sipp = sippPath();
-  if (!chromium || !dockerCompose || !sipp) {
-    throw new Error('chromium, docker-compose or sipp still missing after install');
-  }
-  process.stderr.write(`[system] chromium: ${chromium}, docker-compose: ${dockerCompose}, sipp: ${sipp}\n`);
-  return { chromium, dockerCompose, sipp };
+  if (!chromium || !sipp) throw new Error('chromium or sipp still missing after install');
+  process.stderr.write(`[system] chromium: ${chromium}, sipp: ${sipp}
+`);
+  return { chromium, sipp };
 }

@@ -16,10 +16,11 @@ import { BLOCK_HEARTBEAT_THROTTLE } from '../activities/update-block.ts';
 import { connectDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
+import { edgeIdentity } from '../lib/edge-identity.ts';
 import { createLogger } from '../lib/logger.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
 import { stopWhenSupervisorGone } from '../lib/supervised.ts';
-import { workerConnectionOptions } from '../lib/temporal.ts';
+import { ensureSearchAttributes, workerConnectionOptions } from '../lib/temporal.ts';
 import { type PhoneEdge, startPhoneEdge } from '../phones/edge.ts';
 import { workflowsPath } from './bundle.ts';
 
@@ -47,7 +48,21 @@ const dbHandle = connectDb(config.database.url, { max: 20 });
 const logs = new PbxLogs(config.logDir);
 const deps = { config, db: dbHandle.db, logs, logger };
 const connection = await NativeConnection.connect(workerConnectionOptions(config));
-const common = { connection, namespace: config.temporal.namespace };
+if (config.worker.roles.has('lifecycle')) {
+  try {
+    await ensureSearchAttributes(connection, config.temporal.namespace, logger);
+  } catch (err) {
+    logger.fatal(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  }
+}
+// SIGTERM (a deploy, Ctrl-C): stop polling, let running downloads and blocks finish within the grace time; only
+// then are they cancelled (and retried elsewhere from their heartbeats).
+const common = {
+  connection,
+  namespace: config.temporal.namespace,
+  shutdownGraceTime: config.worker.shutdownGraceMs,
+};
 const workflowSource = process.env.WORKFLOW_BUNDLE_PATH
   ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
   : { workflowsPath };
@@ -104,11 +119,17 @@ if (config.worker.roles.has('phones')) {
     host: config.sip.host,
     provisioningPublicUrl: config.provisioning.publicUrl,
     sipPublicHost: config.sip.publicHost,
+    sipPublicPort: config.sip.publicPort,
   });
   workers.push(
     await Worker.create({
       ...common,
       taskQueue: config.taskQueues.phones,
+      // Where phones reach this edge, for /health's SIP and HTTP checks (lib/edge-identity.ts).
+      identity: edgeIdentity(
+        { host: config.sip.publicHost, port: phoneEdge.sipPort },
+        phoneEdge.provisioningUrl,
+      ),
       activities: createPhoneActivities(deps, phoneEdge),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentBlocks,
       maxHeartbeatThrottleInterval: BLOCK_HEARTBEAT_THROTTLE,

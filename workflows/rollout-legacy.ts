@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { FinishRolloutResult } from '../activities/contracts.ts';
+import type { FinishRolloutResult, StartRolloutResult } from '../activities/contracts.ts';
 import { rolloutBlocks } from '../domain/blocks.ts';
 import { type Reason, reason } from '../domain/reasons.ts';
 import {
@@ -33,7 +33,7 @@ import {
 import { activitiesFor } from './activities.ts';
 import { DEFAULT_QUEUES, type RolloutArgs, type RolloutSummary, rolloutProgressQuery } from './messages.ts';
 import { RolloutStatusAttr } from './search-attributes.ts';
-import { errorMessage } from './steps.ts';
+import { errorMessage, rolloutFailed, startEnded } from './steps.ts';
 
 /** How long a block may wait for a phone edge to pick it up before the rollout says it is waiting for one. */
 const EDGE_WAIT = '2 minutes';
@@ -92,7 +92,7 @@ export async function legacyPhoneRollout(args: RolloutArgs): Promise<RolloutSumm
   };
   show();
 
-  const start = await acts.bookkeeping.startRollout({
+  const started = await acts.bookkeeping.startRollout({
     rolloutId: runId,
     workflowId,
     pbxId: args.pbxId,
@@ -100,12 +100,16 @@ export async function legacyPhoneRollout(args: RolloutArgs): Promise<RolloutSumm
     targetVersion: args.targetVersion,
     ...actor,
   });
-  if (start.refused !== undefined) {
-    status = 'refused';
-    why = start.refused;
+  // Histories recorded before the firmware-gone change hold `{ refused }`; today's activity answers `{ ended }`.
+  const early = startEnded(started);
+  if (early) {
+    status = early.status;
+    why = early.reason;
     show();
+    if (status === 'failed') throw rolloutFailed(summary());
     return summary();
   }
+  const start = started as Extract<StartRolloutResult, { ended?: undefined }>;
 
   const plan = rolloutBlocks(start.phoneIds);
   blocks = plan.length;
@@ -159,14 +163,7 @@ export async function legacyPhoneRollout(args: RolloutArgs): Promise<RolloutSumm
   counts = ended.counts;
   show();
   const result = summary();
-  if (status === 'failed') {
-    throw ApplicationFailure.create({
-      type: 'RolloutFailed',
-      message: result.summary,
-      details: [result],
-      nonRetryable: true,
-    });
-  }
+  if (status === 'failed') throw rolloutFailed(result);
   return result;
 
   /**

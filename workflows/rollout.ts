@@ -69,7 +69,7 @@ import {
 } from './messages.ts';
 import { legacyPhoneRollout } from './rollout-legacy.ts';
 import { RolloutStatusAttr } from './search-attributes.ts';
-import { errorMessage, refuse } from './steps.ts';
+import { errorMessage, refuse, rolloutFailed } from './steps.ts';
 
 /** How long a block may wait for a phone edge to pick it up before the rollout says it is waiting for one. */
 const EDGE_WAIT = '2 minutes';
@@ -387,12 +387,14 @@ class SafeRollout {
       ...(this.args.fleet ? { fleet: this.args.fleet } : {}),
       ...this.actor,
     });
-    if (start.refused !== undefined) {
-      this.ended = { status: 'refused', reason: start.refused };
+    if (start.ended !== undefined) {
+      // R7 refused it, or its firmware is gone (failed): recorded by startRollout, nothing touched.
+      this.ended = { status: start.ended, reason: start.reason };
       this.started = true;
       this.show();
       await this.tellFleet();
       await condition(allHandlersFinished);
+      if (start.ended === 'failed') throw rolloutFailed(this.summary());
       return this.summary();
     }
     this.begin(start);
@@ -432,18 +434,11 @@ class SafeRollout {
     await CancellationScope.nonCancellable(() => this.tellFleet());
     await condition(allHandlersFinished);
     const result = this.summary();
-    if (end.status === 'failed') {
-      throw ApplicationFailure.create({
-        type: 'RolloutFailed',
-        message: result.summary,
-        details: [result],
-        nonRetryable: true,
-      });
-    }
+    if (end.status === 'failed') throw rolloutFailed(result);
     return result;
   }
 
-  private begin(start: Extract<StartRolloutResult, { refused?: undefined }>): void {
+  private begin(start: Extract<StartRolloutResult, { ended?: undefined }>): void {
     const plan = start.plan ?? [];
     this.policy = start.policy ?? null;
     this.timeZone = start.timeZone ?? 'UTC';

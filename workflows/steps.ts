@@ -18,13 +18,20 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Actor, CheckReport, DownloadResult, RolloutPlan } from '../activities/contracts.ts';
+import type {
+  Actor,
+  CheckReport,
+  DownloadResult,
+  RolloutPlan,
+  StartRolloutResult,
+} from '../activities/contracts.ts';
 import { type Reason, reason } from '../domain/reasons.ts';
 import type { RolloutStatus } from '../domain/rollout.ts';
 import type { Activities } from './activities.ts';
 import {
   type CheckNowResult,
   type RolloutArgs,
+  type RolloutSummary,
   type TaskQueueNames,
   type TypeDecision,
   workflowIds,
@@ -39,6 +46,28 @@ import {
 } from './search-attributes.ts';
 
 /** Refuses an Update in its validator (before it reaches the history), with the reason's code for the API. */
+/** A rollout in which no phone reached the target fails as an execution too, carrying its summary. */
+export function rolloutFailed(result: RolloutSummary): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'RolloutFailed',
+    message: result.summary,
+    details: [result],
+    nonRetryable: true,
+  });
+}
+
+/**
+ * How a rollout ended before any phone was touched, if it did: `{ ended, reason }` today, `{ refused }` in
+ * histories recorded before a rollout whose firmware is gone ended `failed` (they still replay).
+ */
+export function startEnded(
+  start: StartRolloutResult | { refused: Reason },
+): { status: Extract<RolloutStatus, 'refused' | 'failed'>; reason: Reason } | null {
+  if ('refused' in start && start.refused) return { status: 'refused', reason: start.refused };
+  if ('ended' in start && start.ended !== undefined) return { status: start.ended, reason: start.reason };
+  return null;
+}
+
 export function refuse(why: Reason): ApplicationFailure {
   return ApplicationFailure.create({ type: 'ControlRefused', message: why.text, details: [why] });
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, like, lt, lte, type SQL } from 'drizzle-orm';
 import type { PbxLogs } from '../../lib/pbx-logs.ts';
 import type { Db } from '../client.ts';
 import { journal } from '../schema.ts';
@@ -46,6 +46,8 @@ export async function appendJournal(db: Db, logs: PbxLogs, entry: JournalEntry):
 export interface JournalFilter {
   pbxId: string;
   action?: string;
+  /** Every action of a kind: `rollout` → `rollout.started`, `rollout.completed`, … (letters, digits, dashes only). */
+  actionPrefix?: string;
   why?: JournalWhy;
   modelId?: string;
   from?: Date;
@@ -58,6 +60,7 @@ export interface JournalFilter {
 export async function listJournal(db: Db, f: JournalFilter) {
   const where: SQL[] = [eq(journal.pbxId, f.pbxId)];
   if (f.action) where.push(eq(journal.action, f.action));
+  if (f.actionPrefix) where.push(like(journal.action, `${f.actionPrefix}.%`));
   if (f.why) where.push(eq(journal.why, f.why));
   if (f.modelId) where.push(eq(journal.modelId, f.modelId));
   if (f.from) where.push(gte(journal.at, f.from));

@@ -157,7 +157,11 @@ export async function recordNotify(
 ): Promise<void> {
   await db
     .update(rolloutResults)
-    .set({ notify: state, at: new Date() })
+    .set({
+      notify: state,
+      at: new Date(),
+      ...(state === 'sending' ? { notifies: sql`${rolloutResults.notifies} + 1` } : {}),
+    })
     .where(and(eq(rolloutResults.rolloutId, rolloutId), eq(rolloutResults.phoneAccountId, phoneId)));
 }
 

@@ -3,11 +3,13 @@ import { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import sip from 'sip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlockInput, BlockResult } from '../../activities/contracts.ts';
 import {
   type BlockProgress,
   createBlockUpdateActivities,
+  MAX_NOTIFIES,
   runBlockUpdate,
 } from '../../activities/update-block.ts';
 import {
@@ -17,7 +19,7 @@ import {
   setFirmwareTargets,
 } from '../../db/queries/phones.ts';
 import { setAutoUpdate } from '../../db/queries/type-settings.ts';
-import { journal, phoneAccounts, rolloutResults, typeSettings } from '../../db/schema.ts';
+import { journal, phoneAccounts, rolloutResults } from '../../db/schema.ts';
 import { createSimulatedFleet, fleetSpecOf, type SimulatedFleetAccounts } from '../../simulator/accounts.ts';
 import { type Fleet, startFleet } from '../../simulator/fleet.ts';
 import type { Failure } from '../../simulator/types.ts';
@@ -385,6 +387,64 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
       expect(beats.filter((b) => b < started + notifyMs - 1000).length).toBeGreaterThan(5);
     } finally {
       sink.close();
+    }
+  });
+
+  it('R12: a phone that answered the NOTIFY but never came for its files (its request failed) is notified again, at most three times', async () => {
+    const [phone] = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'yealink-t54w': 1 } }).then(
+      (a) => a.phones,
+    );
+    // A phone whose provisioning requests all fail (the edge or the database is down for it): it answers every
+    // NOTIFY with 200 OK and never fetches anything.
+    const answering = createSocket('udp4');
+    let notifies = 0;
+    answering.on('message', (msg, from) => {
+      const rq = sip.parse(msg.toString('binary'));
+      if (rq?.method !== 'NOTIFY') return;
+      notifies++;
+      const rs = sip.makeResponse(rq, 200, 'OK');
+      answering.send(Buffer.from(sip.stringify(rs), 'binary'), from.port, from.address);
+    });
+    await new Promise<void>((resolve) => answering.bind(0, '127.0.0.1', resolve));
+    try {
+      await t.db
+        .update(phoneAccounts)
+        .set({
+          sipContact: `sip:${phone!.extension}@127.0.0.1:${answering.address().port}`,
+          sipRegisteredUntil: new Date(Date.now() + 3_600_000),
+          installedVersion: '96.86.0.45',
+        })
+        .where(eq(phoneAccounts.id, phone!.id));
+      const input = await blockInput({
+        pbxId: pbx.id,
+        modelId: 'yealink-t54w',
+        targetVersion: TARGETS['yealink-t54w']!.version,
+        phoneIds: [phone!.id],
+        timeoutMs: 6_000,
+      });
+      const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+      const { results } = (await env.run(
+        (i: BlockInput): Promise<BlockResult> =>
+          runBlockUpdate(fx.deps, fx.edge, i, {
+            heartbeat: () => {},
+            signal: Context.current().cancellationSignal,
+            staleAfterMs: 500,
+          }),
+        input,
+      )) as BlockResult;
+      expect(notifies).toBe(MAX_NOTIFIES);
+      expect(results).toEqual([expect.objectContaining({ outcome: 'no-answer' })]);
+      const [row] = await t.db
+        .select()
+        .from(rolloutResults)
+        .where(eq(rolloutResults.rolloutId, input.rolloutId));
+      expect(row).toMatchObject({ notifies: MAX_NOTIFIES, outcome: 'no-answer' });
+      const again = await t.db.select().from(journal).where(eq(journal.action, 'phones.notified-again'));
+      expect(again.filter((j) => (j.details.phones as string[]).includes(phone!.mac))).toHaveLength(
+        MAX_NOTIFIES - 1,
+      );
+    } finally {
+      answering.close();
     }
   });
 

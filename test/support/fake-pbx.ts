@@ -368,7 +368,7 @@ export class FakePbx {
             : null;
         if (refused) {
           this.rollouts.set(input.rolloutId, this.newRollout(input, [], [], 'refused', refused, policy));
-          return { refused };
+          return { ended: 'refused' as const, reason: refused };
         }
         const c = this.candidates(input.modelId, input.targetVersion, direction, input.phoneIds);
         const plan = planBlocks(this.planPhones(c.needing), policy.canarySize);

@@ -167,7 +167,10 @@ describe('the Firmwares page (R15) and the API description', () => {
     }
     const script = await h.app.request('/assets/firmwares.js');
     expect(script.headers.get('content-type')).toContain('text/javascript');
-    expect(await script.text()).toContain('Bearer');
+    expect(await script.text()).toContain("from './client.js'");
+    // The token goes as a bearer header (client.js, shared by the Firmwares page and the fleet view).
+    expect(await (await h.app.request('/assets/client.js')).text()).toContain('Bearer');
+    expect((await h.app.request('/assets/secrets.js')).status).toBe(404);
     expect((await h.app.request('/pbx/NOT_AN_ID/firmwares')).status).toBe(404);
   });
 

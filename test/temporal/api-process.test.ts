@@ -73,7 +73,14 @@ describe('the API process', () => {
 
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ ok: true, postgres: { ok: true }, temporal: { ok: true } });
+    // Serving (200), but not ok: no worker polls this test's queues (issue 15 defect 6).
+    expect(await health.json()).toMatchObject({
+      ok: false,
+      serving: true,
+      postgres: { ok: true },
+      temporal: { ok: true },
+      roles: { lifecycle: { ok: false }, downloads: { ok: false } },
+    });
     expect((await fetch(`http://127.0.0.1:${port}/api/pbxes`)).status).toBe(401);
     const { token } = await createApiToken(database.db, { name: 'ops' });
     const list = await fetch(`http://127.0.0.1:${port}/api/pbxes`, {

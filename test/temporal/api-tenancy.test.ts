@@ -45,6 +45,7 @@ function fill(template: string, pbxId: string) {
     .replace('{modelId}', 'yealink-t54w')
     .replace('{rolloutId}', ROLLOUT_OF_B)
     .replace('{previewId}', '0193e3f2-7c1d-7000-8000-00000000a00b')
+    .replace('{file}', 'firmware-journal.log')
     .replace('{actionId}', '0193e3f2-7c1d-7000-8000-00000000000a.0193e3f2-7c1d-7000-8000-00000000000b');
 }
 

@@ -65,7 +65,11 @@ describe('download survives a worker crash (real worker processes, Temporal dev 
     await t?.drop();
   });
 
-  function startDownloadWorker(taskQueue: string, name: string): ManagedProcess {
+  function startDownloadWorker(
+    taskQueue: string,
+    name: string,
+    extra: NodeJS.ProcessEnv = {},
+  ): ManagedProcess {
     const c = side.config;
     const w = startProcess(name, process.execPath, [join(repoRoot, 'worker/main.ts')], {
       quiet: true,
@@ -83,10 +87,20 @@ describe('download survives a worker crash (real worker processes, Temporal dev 
         IMAGE_FIRMWARE_DIR: c.imageFirmwareDir,
         LOG_DIR: c.logDir,
         LOG_LEVEL: 'info', // the transfer figures are in the service log at info
+        ...extra,
       },
     });
     workers.push(w);
     return w;
+  }
+
+  let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
+  async function workflowWorker(taskQueue: string) {
+    bundle ??= await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./fixtures/download-workflow.ts', import.meta.url)),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
+    return Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
   }
 
   it('R3: resumes with Range after the worker is killed mid-file; bytes on disk are not fetched again', async () => {
@@ -94,15 +108,7 @@ describe('download survives a worker crash (real worker processes, Temporal dev 
     if (!r) throw new Error('release not synced');
     const downloads = uniqueTaskQueue('downloads');
     const workflows = uniqueTaskQueue('wf');
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./fixtures/download-workflow.ts', import.meta.url)),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-    });
-    const wfWorker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: workflows,
-      workflowBundle: bundle,
-    });
+    const wfWorker = await workflowWorker(workflows);
 
     await wfWorker.runUntil(async () => {
       server.setFaults({ throttleBytesPerSecond: 2_000_000 }); // ~4 s for the file: time to kill mid-way
@@ -154,6 +160,47 @@ describe('download survives a worker crash (real worker processes, Temporal dev 
       expect(
         readPbxLog(side.config, 'pbx-crash', 'firmwares').findLast((l) => l.event === 'download'),
       ).toMatchObject({ outcome: 'stored', size: SIZE });
+    });
+  });
+  it('R3, issue 15 defect 9: on SIGTERM the worker lets a running download finish in the same request, then exits', async () => {
+    await publishRelease(server.dataDir, {
+      vendor: 'yealink',
+      models: ['T58W'],
+      version: '150.86.0.10',
+      size: SIZE,
+    });
+    expect(await syncCatalog(side.deps)).toMatchObject({ ok: true });
+    const r = await getRelease(t.db, 'yealink-t58w-150.86.0.10');
+    if (!r) throw new Error('release not synced');
+    const downloads = uniqueTaskQueue('drain');
+    const workflows = uniqueTaskQueue('wf-drain');
+    const wfWorker = await workflowWorker(workflows);
+    await wfWorker.runUntil(async () => {
+      server.setFaults({ throttleBytesPerSecond: 2_000_000 }); // ~4 s for the file
+      const w = startDownloadWorker(downloads, 'worker-drain', { WORKER_SHUTDOWN_GRACE_MS: '60000' });
+      const handle = await env.client.workflow.start(downloadFirmwareOnce, {
+        taskQueue: workflows,
+        workflowId: `drain-${downloads}`,
+        args: [
+          { pbxId: 'pbx-crash', modelId: 'yealink-t58w', releaseId: r.id, why: 'manual', who: 'admin' },
+          downloads,
+        ],
+      });
+      const file = `/files/${r.fileName}`;
+      const sent = () => server.requests().find((e) => e.path === file)?.bytesSent ?? 0;
+      const deadline = Date.now() + 60_000;
+      while (sent() < SIZE * 0.2) {
+        if (Date.now() > deadline) throw new Error(`no transfer started:\n${output.join('\n')}`);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      w.child.kill('SIGTERM'); // a deploy
+      const result = await handle.result();
+      server.setFaults({});
+      expect(result).toMatchObject({ stored: true, reused: false, sha256: r.sha256, bytes: SIZE });
+      const requests = server.requests().filter((e) => e.path === file);
+      expect(requests).toHaveLength(1);
+      expect(requests[0]).toMatchObject({ status: 200, aborted: false, bytesSent: SIZE });
+      expect(await w.exited).toBe(0);
     });
   });
 });

@@ -160,6 +160,28 @@ describe('rollouts tell the truth (R12, R7, R13)', () => {
     expect(pbx.callsOf('finishRollout')).toHaveLength(1);
   });
 
+  it('R12: a rollout waits out a long outage of its dependencies and goes on (retries count time, not a few attempts)', async () => {
+    const pbx = new FakePbx('outage');
+    pbx.addPhones('snom-d785', 'D785', 3, '10.1.33.33');
+    pbx.local.set('snom-d785', ['10.1.54.13']);
+    let failures = 0;
+    pbx.beforeBlock = () => {
+      // Postgres away for a dozen attempts (with the 1 min backoff cap: well over the 7.5 min that failed it).
+      if (failures++ < 12)
+        throw ApplicationFailure.create({ message: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    };
+    const u = await updateNow(pbx);
+    await u.run(async (workflowId) => {
+      expect(await env.client.workflow.getHandle(workflowId).result()).toMatchObject({
+        status: 'completed',
+        updated: 3,
+      });
+    });
+    expect(pbx.callsOf('updatePhoneBlock')).toHaveLength(13);
+    const attempts = pbx.callsOf('updatePhoneBlock').map((c) => c.at);
+    expect((attempts.at(-1) as number) - (attempts[0] as number)).toBeGreaterThan(7.5 * 60_000);
+  });
+
   it('R12: a block that cannot run ends the rollout failed with the reason, and the record says so (never "running" forever)', async () => {
     const pbx = new FakePbx('invalid-block');
     pbx.addPhones('snom-d785', 'D785', 3, '10.1.33.33');

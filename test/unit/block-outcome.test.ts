@@ -69,6 +69,8 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
     firmwareFetchStartedAt: null,
     firmwareFetchCompletedAt: null,
     firmwareFetchAbortedAt: null,
+    lastProvisionedAt: null,
+    lastBootAt: null,
   };
 
   it('R12: never a phone that has its firmware (it is flashing or booting)', () => {
@@ -97,6 +99,15 @@ describe('R12: a retried block notifies again only phones an edge crash left beh
       ),
     ).toBe(true);
     expect(mayNotifyAgain({ ...fetch, firmwareFetchStartedAt: at(1) }, since, notifiedAt, now)).toBe(true);
+  });
+
+  it('R12: a phone that came for its files after the NOTIFY but never fetched is notified again once it went quiet', () => {
+    // Its firmware request may have failed on an edge that went away; another NOTIFY, bounded, can only help.
+    const quietSince = new Date(now.getTime() - STALE_FETCH_MS - 1000);
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: quietSince }, since, notifiedAt, now)).toBe(true);
+    // Not while it was just here.
+    const justNow = new Date(now.getTime() - 1000);
+    expect(mayNotifyAgain({ ...fetch, lastProvisionedAt: justNow }, since, notifiedAt, now)).toBe(false);
   });
 
   it('R12: a download still young may be running on another edge: left alone', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   downloadWindow,
@@ -138,5 +139,85 @@ describe('R11: the admin weekly moment as the API writes it', () => {
     [{ weekday: 'monday', time: '3:00' }, /time/],
   ])('R11: refuses %o', (input, msg) => {
     expect(() => parseWeeklyMoment(input)).toThrow(msg);
+  });
+});
+
+describe('R10: the window edges, exactly', () => {
+  const check = fromLocal({ year: 2026, month: 12, day: 8, hour: 10, minute: 0 }, BERLIN);
+
+  it('R10: the lowest draw is 20:00:00 sharp and the highest the last second before 23:00', () => {
+    expect(
+      toLocal(
+        drawDownloadMoment(check, BERLIN, () => 0),
+        BERLIN,
+      ),
+    ).toMatchObject({
+      day: 8,
+      hour: 20,
+      minute: 0,
+      second: 0,
+    });
+    expect(
+      toLocal(
+        drawDownloadMoment(check, BERLIN, () => 1 - Number.EPSILON),
+        BERLIN,
+      ),
+    ).toMatchObject({
+      day: 8,
+      hour: 22,
+      minute: 59,
+      second: 59,
+    });
+  });
+
+  it('R10: for any check moment of R9 in any zone and any draw, the download is that local day in [20:00, 23:00)', () => {
+    const zones = [
+      'Europe/Berlin',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Australia/Lord_Howe',
+      'Pacific/Chatham',
+    ];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2036, 0, 1) }),
+        fc.constantFrom(...zones),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (instant, zone, r) => {
+          // A weekly check moment R9 can draw: local [00:00, 18:00).
+          const l = toLocal(instant, zone);
+          if (l.hour >= 18) return;
+          const at = drawDownloadMoment(instant, zone, () => r);
+          const d = toLocal(at, zone);
+          expect([d.year, d.month, d.day]).toEqual([l.year, l.month, l.day]);
+          expect(d.hour * 60 + d.minute).toBeGreaterThanOrEqual(20 * 60);
+          expect(d.hour * 60 + d.minute).toBeLessThan(23 * 60);
+          expect(at).toBeGreaterThan(instant);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('R9/R11: for any moment and zone, the next weekly occurrence is the right local weekday and time, within a week', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2036, 0, 1) }),
+        fc.constantFrom('Europe/Berlin', 'America/New_York', 'Australia/Sydney'),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 1439 }),
+        (after, zone, day, minute) => {
+          const next = nextWeeklyOccurrence({ day, minute }, zone, after);
+          expect(next).toBeGreaterThan(after);
+          expect(next - after).toBeLessThanOrEqual(8 * 24 * 3600_000);
+          const l = toLocal(next, zone);
+          expect(weekdayOf(l.year, l.month, l.day)).toBe(day);
+          // A moment inside a spring-forward gap moves on by the gap; otherwise the wall time is exact.
+          const wall = l.hour * 60 + l.minute;
+          expect(wall === minute || (wall > minute && wall - minute <= 60)).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -1,50 +1,43 @@
-import { rolloutsOfFleet } from '../../../db/queries/fleet-rollouts.ts';
-import { requireDeploymentScope } from '../../auth.ts';
+import { loadFleetInput } from '../../../db/queries/fleet.ts';
+import { FAILURE_WINDOW_MS, fleetPage } from '../../../domain/fleet.ts';
 import type { AppRouteHandler } from '../../env.ts';
-import {
-  createFleet,
-  type FleetAction,
-  fleetOf,
-  listFleets,
-  presentFleet,
-  steerFleet,
-} from '../../services/fleet.ts';
-import { presentAll } from '../../services/rollout-view.ts';
+import { requireKnownModelFilter } from '../../known-models.ts';
+import { presentMoment } from '../../pbx-registration.ts';
 import type * as routes from './fleet.routes.ts';
 
-const WHAT = 'a fleet rollout across PBXes';
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export const create: AppRouteHandler<typeof routes.create> = async (c) => {
-  requireDeploymentScope(c, WHAT);
-  return c.json(await createFleet(c.var.deps, c.req.valid('json'), c.var.principal.name), 201);
-};
-
-export const list: AppRouteHandler<typeof routes.list> = async (c) => {
-  requireDeploymentScope(c, WHAT);
-  return c.json({ fleetRollouts: await listFleets(c.var.deps, c.req.valid('query').limit) }, 200);
-};
-
-export const get: AppRouteHandler<typeof routes.get> = async (c) => {
-  requireDeploymentScope(c, WHAT);
-  const deps = c.var.deps;
-  const row = await fleetOf(deps.db, c.req.valid('param').fleetRolloutId);
+export const fleet: AppRouteHandler<typeof routes.fleet> = async (c) => {
+  const { db } = c.var.deps;
+  const q = c.req.valid('query');
+  await requireKnownModelFilter(c.var.deps, q.modelId);
+  const now = Date.now();
+  const scope = c.var.principal.pbxId;
+  const input = await loadFleetInput(db, {
+    ...(scope === null ? {} : { onlyPbxIds: [scope] }),
+    failuresSince: new Date(now - FAILURE_WINDOW_MS),
+  });
+  const page = fleetPage(input, now, {
+    filter: q,
+    sort: q.sort,
+    order: q.order,
+    offset: q.offset,
+    limit: q.limit,
+  });
   return c.json(
     {
-      fleetRollout: presentFleet(deps.config, row),
-      rollouts: await presentAll(deps, await rolloutsOfFleet(deps.db, row.id)),
+      total: page.total,
+      offset: q.offset,
+      limit: q.limit,
+      generatedAt: new Date(now).toISOString(),
+      summary: page.summary,
+      pbxes: page.rows.map((r) => ({
+        ...r,
+        updateMoment: r.updateMoment && presentMoment(r.updateMoment),
+        nextUpdateAt: iso(r.nextUpdateAt),
+        lastFailureAt: iso(r.lastFailureAt),
+      })),
     },
     200,
   );
 };
-
-function steer(action: FleetAction): AppRouteHandler<typeof routes.pause> {
-  return async (c) => {
-    requireDeploymentScope(c, WHAT);
-    const id = c.req.valid('param').fleetRolloutId;
-    return c.json(await steerFleet(c.var.deps, id, action, c.var.principal.name), 200);
-  };
-}
-
-export const pause = steer('pause');
-export const resume = steer('resume');
-export const cancel = steer('cancel');

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { ReasonSchema } from '../../../domain/contract.ts';
 import {
   DateTimeText,
   decimalCount,
@@ -17,6 +18,9 @@ export const JournalEntrySchema = z
     who: z.string(),
     modelId: z.string().nullable(),
     details: z.record(z.string(), z.unknown()),
+    reason: ReasonSchema.nullable().openapi({
+      description: "The reason the entry's details give, as a code with parameters (for the page's language)",
+    }),
   })
   .openapi('JournalEntry');
 
@@ -33,6 +37,11 @@ export const list = createRoute({
       limit: decimalCount('limit', 1, 500, 50),
       beforeId: decimalId('beforeId').optional(),
       action: JournalActionSchema.optional(),
+      actionPrefix: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,49}$/, 'the first part of an action, e.g. rollout')
+        .optional()
+        .openapi({ description: 'Every action of a kind: rollout → rollout.started, rollout.completed, …' }),
       why: z.enum(['schedule', 'manual', 'trigger', 'system']).optional(),
       modelId: ModelIdSchema.optional(),
       from: DateTimeText.optional(),

@@ -1,104 +1,61 @@
-// R15: the "Firmwares" page. Plain browser JavaScript, no build step: it reads the labels the server rendered
-// into the page and talks to the admin API with the admin's token (sessionStorage, Authorization: Bearer).
+// R15: the "Firmwares" page of one PBX. Plain browser JavaScript, no build step. Everything it polls comes from
+// the database (rollout progress, the journal's newest id, the overview); the PBX's lifecycle status ("what happens
+// next") is read once at load, after a button or a setting, and when the journal shows that something changed.
+import {
+  $,
+  ApiFailure,
+  api,
+  clearError,
+  download,
+  el,
+  initSession,
+  L,
+  Poller,
+  setContent,
+  showError,
+  syncRows,
+} from './client.js';
+import {
+  blockText,
+  fill,
+  formatInstant,
+  formatWeeklyMoment,
+  journalText,
+  macText,
+  outlookNotes,
+  reasonText,
+  rolloutCountsText,
+} from './i18n.js';
 
-const TOKEN_KEY = 'pfd.adminToken';
-const POLL_MS = 1500;
-const L = JSON.parse(document.getElementById('labels').textContent);
-const page = document.getElementById('page');
-const pbxId = page.dataset.pbx || null;
-const $ = (id) => document.getElementById(id);
+const POLL_MS = 2000;
+/** Every this many ticks the overview and the phone list are read even when nothing seemed to move (downloads). */
+const FULL_EVERY = 5;
+const JOURNAL_PAGE = 50;
 
-const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ''));
+const pbxId = $('page').dataset.pbx;
+const base = `/api/pbxes/${encodeURIComponent(pbxId)}`;
 
-/** Builds an element: el('td', { class: 'version' }, 'text', child, ...). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (v === true) node.setAttribute(k, '');
-    else node.setAttribute(k, String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
+/** The PBX as last read, its zone (every time on the page is shown in it), its types by id. */
+let pbx = null;
+let timeZone = 'UTC';
+let status;
+let statusReadAt = 0;
+const names = new Map();
+let types = [];
+let rollouts = [];
+
+const at = (iso, options) => (iso ? formatInstant(L, iso, timeZone, options) : '');
+
+// ---- small DOM helpers ---------------------------------------------------------------------------
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
-class ApiError extends Error {}
-class SignInNeeded extends Error {}
+/** A cell that carries its column name, shown beside the value on narrow screens (the CSS stacks rows). */
+const cell = (label, attrs = {}, ...children) => el('td', { 'data-label': label, ...attrs }, ...children);
 
-async function api(method, path, body) {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (!token) throw new SignInNeeded();
-  const headers = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await res.json().catch(() => ({}));
-  if (res.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    throw new SignInNeeded();
-  }
-  if (!res.ok) throw new ApiError(data.error || `${L.requestFailed} (${res.status})`);
-  return data;
-}
-
-function showError(err) {
-  if (err instanceof SignInNeeded) return showSignIn();
-  $('error').textContent = err instanceof Error ? err.message : String(err);
-  $('error').hidden = false;
-}
-
-function clearError() {
-  $('error').hidden = true;
-}
-
-function showSignIn() {
-  stopPolling();
-  $('content').hidden = true;
-  $('sign-out').hidden = true;
-  $('sign-in').hidden = false;
-  $('token').focus();
-}
-
-$('sign-in').addEventListener('submit', (event) => {
-  event.preventDefault();
-  sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
-  $('token').value = '';
-  start();
-});
-
-$('sign-out').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  showSignIn();
-});
-
-// ---- the PBX list ------------------------------------------------------------------------------
-
-async function showPbxList() {
-  const { pbxes } = await api('GET', '/api/pbxes');
-  if (pbxes.length === 1) {
-    location.assign(`/pbx/${encodeURIComponent(pbxes[0].id)}/firmwares?lang=${L.lang}`);
-    return;
-  }
-  $('pbx-list').replaceChildren(
-    ...pbxes.map((p) =>
-      el(
-        'li',
-        {},
-        el('a', { href: `/pbx/${encodeURIComponent(p.id)}/firmwares?lang=${L.lang}` }, `${p.name} (${p.id})`),
-      ),
-    ),
-  );
-}
-
-// ---- the Firmwares page ------------------------------------------------------------------------
-
-const base = () => `/api/pbxes/${encodeURIComponent(pbxId)}`;
-let pollTimer = null;
-let lastRolloutKey = '';
+// ---- overview (R6) and Auto-Update (R7) -----------------------------------------------------------
 
 function inUseText(inUse) {
   if (inUse.length === 0) return '';
@@ -108,166 +65,169 @@ function inUseText(inUse) {
   return inUse.map((v) => `${name(v)} (${v.phones})`).join(', ');
 }
 
-/** modelId → "Vendor Model", from the last overview, for the rollouts table. */
-const typeNames = new Map();
+/** While an Auto-Update change is on its way, a refresh must not put the old state back. */
+const togglesInFlight = new Set();
 
-function renderOverview(types) {
-  for (const t of types) typeNames.set(t.modelId, `${t.vendor} ${t.model}`);
-  $('no-accounts').hidden = types.length > 0;
-  $('overview').hidden = types.length === 0;
-  $('overview').tBodies[0].replaceChildren(
-    ...types.map((t) => {
-      const box = el('input', {
-        type: 'checkbox',
-        checked: t.autoUpdate,
-        'aria-label': fmt(L.autoUpdateFor, { model: t.model }),
-        'data-model': t.modelId,
-        onchange: (event) => setAutoUpdate(t.modelId, event.target),
-      });
-      return el(
-        'tr',
-        { 'data-model': t.modelId },
-        el('td', {}, t.vendor),
-        el(
-          'td',
-          {},
-          t.model,
-          t.imageManaged
-            ? el('span', { class: 'count' }, ` (${L.imageFirmware} ${t.imageFirmware ?? ''})`)
-            : null,
-        ),
-        el('td', { class: 'version in-use' }, inUseText(t.inUse)),
-        el('td', { class: 'version newest-local' }, t.newestLocal ?? ''),
-        el('td', { class: 'version newest-available' }, t.newestAvailable ?? ''),
-        el('td', {}, box),
-      );
-    }),
-  );
-}
-
-function renderSettings(pbx) {
-  $('pbx-name').textContent = `– ${pbx.name}`;
-  document.title = `${L.title} – ${pbx.name}`;
-  $('auto-download-install').checked = pbx.autoDownloadInstall;
-  $('update-day').value = pbx.updateMoment ? pbx.updateMoment.day : '';
-  $('update-time').value = pbx.updateMoment ? pbx.updateMoment.time : '';
-  const dayIndex = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].indexOf(
-    pbx.weeklyCheck.day,
-  );
-  $('weekly-check').textContent = `${L.weekdays[dayIndex]} ${pbx.weeklyCheck.time} (${pbx.timeZone})`;
-}
-
-/** A reason from the API (code, parameters, English text) in the page's language where it has a template. */
-function reasonText(reason) {
-  const template = L.reasons?.[reason.code];
-  return template ? fmt(template, reason.params) : reason.text;
-}
-
-function renderRollouts(rollouts) {
-  $('no-rollouts').hidden = rollouts.length > 0;
-  $('rollouts').hidden = rollouts.length === 0;
-  $('rollouts').tBodies[0].replaceChildren(
-    ...rollouts.map((r) =>
+function createOverviewRow(t) {
+  const box = el('input', {
+    type: 'checkbox',
+    'aria-label': fill(L.autoUpdateFor, { model: t.model }),
+    'data-model': t.modelId,
+    onchange: (event) => setAutoUpdate(t.modelId, event.target),
+  });
+  return el(
+    'tr',
+    { 'data-model': t.modelId },
+    cell(L.vendor, { class: 'vendor' }),
+    cell(L.model, { class: 'model' }),
+    cell(L.inUse, { class: 'version in-use' }),
+    cell(L.newestLocal, { class: 'version newest-local' }),
+    cell(L.newestAvailable, { class: 'version newest-available' }),
+    cell(L.autoUpdate, { class: 'switch' }, box),
+    cell(
+      L.phones,
+      { class: 'more' },
       el(
-        'tr',
-        { 'data-model': r.modelId, 'data-status': r.status },
-        el('td', {}, typeNames.get(r.modelId) ?? r.modelId),
-        el('td', { class: 'version' }, r.targetVersion),
-        el(
-          'td',
-          { class: r.status },
-          L.rolloutStatus[r.status] ?? r.status,
-          r.reason ? el('div', { class: 'reason' }, reasonText(r.reason)) : '',
-        ),
-        el(
-          'td',
-          {},
-          el('progress', {
-            max: 100,
-            value: r.percent,
-            'aria-label': `${L.progress} ${typeNames.get(r.modelId) ?? r.modelId}`,
-          }),
-          ` ${r.percent} % · ${fmt(L.rolloutCounts, r)}`,
-        ),
-        el('td', {}, el('a', { href: r.temporalUrl, target: '_blank', rel: 'noopener' }, L.openTemporal)),
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          'aria-label': fill(L.showPhonesOf, { model: t.model }),
+          onclick: () => showPhonesOf(t.modelId),
+        },
+        L.phones,
       ),
     ),
   );
 }
 
-async function loadAll() {
-  const [pbx, overview, progress] = await Promise.all([
-    api('GET', base()),
-    api('GET', `${base()}/overview`),
-    api('GET', `${base()}/rollout-progress`),
-  ]);
-  renderSettings(pbx);
-  renderOverview(overview.types);
-  renderRollouts(progress.rollouts);
-  lastRolloutKey = rolloutKey(progress.rollouts);
+function updateOverviewRow(row, t) {
+  const [vendor, model, inUse, local, available, sw] = row.cells;
+  setText(vendor, t.vendor);
+  setText(model, t.imageManaged ? `${t.model} (${L.imageFirmware} ${t.imageFirmware ?? ''})` : t.model);
+  setText(inUse, inUseText(t.inUse));
+  setText(local, t.newestLocal ?? '');
+  setText(available, t.newestAvailable ?? '');
+  const box = sw.firstChild;
+  if (!togglesInFlight.has(t.modelId) && box.checked !== t.autoUpdate) box.checked = t.autoUpdate;
 }
 
-const rolloutKey = (rollouts) => rollouts.map((r) => `${r.rolloutId}:${r.status}:${r.done}`).join('|');
-
-/** Every POLL_MS the rollouts; the overview when a rollout moved, and every few ticks anyway (downloads). */
-const OVERVIEW_EVERY = 4;
-let ticks = 0;
-
-async function poll() {
-  try {
-    const progress = await api('GET', `${base()}/rollout-progress`);
-    renderRollouts(progress.rollouts);
-    const key = rolloutKey(progress.rollouts);
-    ticks++;
-    if ((key !== lastRolloutKey || ticks % OVERVIEW_EVERY === 0) && togglesInFlight === 0) {
-      // Phones changed version ("in use"), or a download finished ("newest local").
-      lastRolloutKey = key;
-      renderOverview((await api('GET', `${base()}/overview`)).types);
-    }
-  } catch (err) {
-    showError(err);
-  } finally {
-    if (pollTimer !== null) pollTimer = setTimeout(poll, POLL_MS);
-  }
+async function loadOverview() {
+  const overview = await api('GET', `${base}/overview`);
+  types = overview.types;
+  for (const t of types) names.set(t.modelId, t.model);
+  $('no-accounts').hidden = types.length > 0;
+  $('overview').hidden = types.length === 0;
+  syncRows($('overview').tBodies[0], types, (t) => t.modelId, createOverviewRow, updateOverviewRow);
+  syncTypeOptions();
 }
-
-function startPolling() {
-  stopPolling();
-  pollTimer = setTimeout(poll, POLL_MS);
-}
-
-function stopPolling() {
-  if (pollTimer !== null) clearTimeout(pollTimer);
-  pollTimer = null;
-}
-
-/** While an Auto-Update change is on its way, a refresh must not put the old state back into the table. */
-let togglesInFlight = 0;
 
 async function setAutoUpdate(modelId, box) {
-  box.disabled = true;
-  togglesInFlight++;
+  togglesInFlight.add(modelId);
+  box.setAttribute('aria-busy', 'true');
   try {
-    clearError();
-    await api('PUT', `${base()}/types/${encodeURIComponent(modelId)}/auto-update`, { enabled: box.checked });
+    clearError('action');
+    await api('PUT', `${base}/types/${encodeURIComponent(modelId)}/auto-update`, { enabled: box.checked });
+    refreshSoon();
   } catch (err) {
     box.checked = !box.checked;
-    showError(err);
+    showError(err, 'action');
   } finally {
-    togglesInFlight--;
-    box.disabled = false;
+    togglesInFlight.delete(modelId);
+    box.removeAttribute('aria-busy');
   }
 }
+
+// ---- settings (R8, R11, R9) and what happens next --------------------------------------------------
+
+let momentDirty = false;
+
+function renderPbx() {
+  timeZone = pbx.timeZone;
+  setText($('pbx-name'), `– ${pbx.name}`);
+  setText($('pbx-zone'), `${L.timeZone}: ${pbx.timeZone}`);
+  document.title = `${L.title} – ${pbx.name}`;
+  const global = $('auto-download-install');
+  if (!global.matches('[aria-busy]') && global.checked !== pbx.autoDownloadInstall) {
+    global.checked = pbx.autoDownloadInstall;
+  }
+  // The form the admin is editing is left alone.
+  if (!momentDirty && !$('update-moment').contains(document.activeElement)) {
+    $('update-day').value = pbx.updateMoment ? pbx.updateMoment.day : '';
+    $('update-time').value = pbx.updateMoment ? pbx.updateMoment.time : '';
+  }
+  setText($('weekly-check'), formatWeeklyMoment(L, pbx.weeklyCheck, pbx.timeZone));
+}
+
+function renderNext() {
+  const s = status;
+  const phase = s ? (L.phases[s.phase] ?? s.phase) : '';
+  setText($('next-check'), s ? at(s.nextWeeklyCheck) : '—');
+  setText(
+    $('next-download'),
+    s ? (s.pendingDownloadAt ? at(s.pendingDownloadAt) : L.noPendingDownload) : '—',
+  );
+  setText(
+    $('next-update'),
+    !pbx.updateMoment
+      ? L.none
+      : !pbx.autoDownloadInstall
+        ? L.offR8
+        : s?.nextScheduledUpdate
+          ? at(s.nextScheduledUpdate)
+          : '—',
+  );
+  setText($('next-phase'), phase || '—');
+  $('status-unavailable').hidden = s !== null;
+  setContent(
+    $('outlook'),
+    ...outlookNotes(L, { pbx, status: s, types, timeZone }).map((n) => el('li', {}, n)),
+  );
+}
+
+/**
+ * The PBX and its lifecycle status (a Temporal query until issue 14 moves it to the database): read when something
+ * changed (the journal moved, a button, a setting) or a moment it shows has passed, never on every tick.
+ */
+async function loadPbxAndStatus() {
+  const [p, s] = await Promise.all([api('GET', base), api('GET', `${base}/status`)]);
+  pbx = p;
+  status = s.status;
+  statusReadAt = Date.now();
+  renderPbx();
+  renderNext();
+}
+
+/**
+ * A moment shown under "what happens next" has passed, or the status could not be read: read it again (at most once
+ * a minute).
+ */
+function statusOutdated() {
+  if (status === undefined || Date.now() - statusReadAt < 60_000) return false;
+  if (status === null) return true;
+  const now = Date.now();
+  return [status.nextWeeklyCheck, status.pendingDownloadAt, status.nextScheduledUpdate].some(
+    (iso) => iso && Date.parse(iso) <= now,
+  );
+}
+
+// ---- buttons (Check now, Download now, Update now) --------------------------------------------------
+
+/** A button whose answer came back 202: the poll timer fetches its result URL (one timer, issue 12 defect 1). */
+let pendingAction = null;
 
 function resultList(items) {
   if (items.length === 0) return el('p', {}, L.upToDate);
   return el('ul', {}, ...items.map(([text, cls]) => el('li', { class: cls || null }, text)));
 }
 
+function catalogLine(r) {
+  return r.catalogOk ? [] : [[`${L.catalogUnreachable}: ${r.catalogError ?? ''}`, 'failed']];
+}
+
 function describeResult(action, r) {
   if (action === 'check-now') {
-    const items = [[fmt(L.checkedAt, { at: new Date(r.checkedAt).toLocaleString(L.lang) })]];
-    if (!r.catalogOk) items.push([`${L.catalogUnreachable}: ${r.catalogError ?? ''}`, 'failed']);
+    const items = [[fill(L.checkedAt, { at: at(r.checkedAt) })], ...catalogLine(r)];
     for (const t of r.types) {
       items.push([
         `${t.model}: ${t.newestAvailable ?? '—'} (${t.needsDownload ? L.downloadNeeded : L.upToDate})`,
@@ -277,113 +237,699 @@ function describeResult(action, r) {
     return resultList(items);
   }
   if (action === 'download-now') {
-    const items = [];
-    if (!r.catalogOk) items.push([`${L.catalogUnreachable}: ${r.catalogError ?? ''}`, 'failed']);
+    const items = catalogLine(r);
     for (const s of r.started) items.push([`${s.model} ${s.version}: ${L.decision.started}`, 'started']);
     for (const n of r.nothingToDo) {
-      items.push([`${n.model}: ${L.decision['nothing-to-do']} – ${reasonText(n.reason)}`]);
+      items.push([`${n.model}: ${L.decision['nothing-to-do']} – ${reasonText(L, n.reason, names)}`]);
     }
     return resultList(items);
   }
   return resultList(
     r.decisions.map((d) => {
-      const why = d.reason ? ` – ${reasonText(d.reason)}` : d.targetVersion ? ` → ${d.targetVersion}` : '';
+      const why = d.reason
+        ? ` – ${reasonText(L, d.reason, names)}`
+        : d.targetVersion
+          ? ` → ${d.targetVersion}`
+          : '';
       return [`${d.model}: ${L.decision[d.status] ?? d.status}${why}`, d.status];
     }),
   );
 }
 
-/** The controls of the Firmwares page (absent on the PBX list). */
-function wireFirmwaresPage() {
+function setButtonsBusy(busy) {
+  for (const b of document.querySelectorAll('button[data-action]')) b.disabled = busy;
+}
+
+/** What is known while a button is still at work: it runs, and whether the firmware server keeps failing. */
+function showRunning(label, answer) {
+  const fw = answer.firmwareServer;
+  const failing = fw?.lastErrorAt && (!fw.lastSyncAt || fw.lastErrorAt > fw.lastSyncAt);
+  setContent(
+    $('action-result'),
+    el('p', {}, fill(L.stillRunning, { button: label })),
+    failing
+      ? el('p', { class: 'failed' }, fill(L.firmwareServerRetrying, { error: fw.lastError ?? '' }))
+      : null,
+  );
+}
+
+function showResult(action, label, result) {
+  $('action-result').replaceChildren(el('p', {}, `${label}:`), describeResult(action, result));
+}
+
+async function press(button) {
+  if (pendingAction) return;
+  const action = button.dataset.action;
+  const label = button.textContent;
+  setButtonsBusy(true);
+  clearError('action');
+  $('action-result').replaceChildren(el('p', {}, `${label}: ${L.working}`));
+  try {
+    const answer = await api('POST', `${base}/${action}`, {});
+    if (answer.httpStatus === 202) {
+      pendingAction = { action, label, resultUrl: answer.resultUrl };
+      showRunning(label, answer);
+      poller.now();
+      return;
+    }
+    showResult(action, label, answer);
+    setButtonsBusy(false);
+    refreshSoon();
+  } catch (err) {
+    $('action-result').replaceChildren();
+    setButtonsBusy(false);
+    showError(err, 'action');
+  }
+}
+
+/** Part of a tick while a button's answer is outstanding: its result URL, once. */
+async function followAction() {
+  const p = pendingAction;
+  try {
+    const answer = await api('GET', p.resultUrl);
+    if (answer.httpStatus === 202) return showRunning(p.label, answer);
+    pendingAction = null;
+    showResult(p.action, p.label, answer);
+    setButtonsBusy(false);
+    forceRefresh = true;
+  } catch (err) {
+    if (err instanceof ApiFailure && err.failure.kind === 'network') throw err;
+    pendingAction = null;
+    setButtonsBusy(false);
+    $('action-result').replaceChildren();
+    showError(err, 'action');
+  }
+}
+
+// ---- rollouts (R12) ----------------------------------------------------------------------------------
+
+const typeName = (modelId, fallback) => {
+  const t = types.find((x) => x.modelId === modelId);
+  return t ? `${t.vendor} ${t.model}` : (fallback ?? modelId);
+};
+
+function statusCell(r) {
+  return [
+    el('span', { class: `status ${r.status}` }, L.rolloutStatus[r.status] ?? r.status),
+    r.reason ? el('div', { class: 'reason' }, reasonText(L, r.reason, names)) : null,
+  ];
+}
+
+function whenText(r) {
+  const started = fill(L.startedBy, {
+    at: at(r.startedAt),
+    who: r.who ?? '',
+    why: L.why[r.why] ?? r.why ?? '',
+  });
+  return r.finishedAt ? `${started}; ${fill(L.finishedAt, { at: at(r.finishedAt) })}` : started;
+}
+
+function createRolloutRow(r) {
+  const showPhones = el('button', {
+    type: 'button',
+    class: 'link',
+    'aria-controls': 'rollout-detail',
+    onclick: () => openRolloutDetail(row.dataset.rollout),
+  });
+  const showHistory = el('button', {
+    type: 'button',
+    class: 'link',
+    'aria-controls': 'rollout-history',
+    onclick: () => openHistory(r.modelId),
+  });
+  const row = el(
+    'tr',
+    { 'data-model': r.modelId },
+    cell(L.model, { class: 'type' }),
+    cell(L.target, { class: 'version' }),
+    cell(L.status, { class: 'state' }),
+    cell(L.progress, { class: 'progress' }, el('progress', { max: 100 }), el('span', { class: 'counts' })),
+    cell(L.when, { class: 'when' }),
+    cell(
+      '',
+      { class: 'rollout-actions' },
+      el(
+        'div',
+        {},
+        showPhones,
+        showHistory,
+        el('a', { target: '_blank', rel: 'noopener' }, L.openTemporal),
+        // Controls for one rollout (pause, resume, cancel: issue 13) go here; the slot carries the rollout id.
+        el('span', { class: 'rollout-controls' }),
+      ),
+    ),
+  );
+  return row;
+}
+
+function updateRolloutRow(row, r) {
+  row.dataset.status = r.status;
+  row.dataset.rollout = r.rolloutId;
+  const [type, target, state, progress, when, actions] = row.cells;
+  setText(type, typeName(r.modelId, r.model));
+  setText(target, r.targetVersion);
+  setContent(state, ...statusCell(r));
+  const bar = progress.querySelector('progress');
+  bar.value = r.percent;
+  bar.setAttribute('aria-label', `${L.progress} ${typeName(r.modelId, r.model)}`);
+  const block = blockText(L, r);
+  setText(
+    progress.querySelector('.counts'),
+    ` ${r.percent} % · ${rolloutCountsText(L, r)}${block ? ` · ${block}` : ''}`,
+  );
+  setText(when, whenText(r));
+  const [phonesButton, historyButton, link, controls] = actions.firstChild.children;
+  setText(phonesButton, L.rolloutPhones);
+  phonesButton.setAttribute(
+    'aria-label',
+    fill(L.rolloutPhonesOf, { model: r.model, version: r.targetVersion }),
+  );
+  setText(historyButton, L.history);
+  historyButton.setAttribute('aria-label', fill(L.historyOf, { model: r.model }));
+  if (link.getAttribute('href') !== r.temporalUrl) link.setAttribute('href', r.temporalUrl);
+  controls.dataset.rolloutId = r.rolloutId;
+  controls.dataset.status = r.status;
+}
+
+function renderRollouts(list) {
+  rollouts = list;
+  $('no-rollouts').hidden = list.length > 0;
+  $('rollouts').hidden = list.length === 0;
+  syncRows($('rollouts').tBodies[0], list, (r) => r.modelId, createRolloutRow, updateRolloutRow);
+}
+
+const rolloutKey = (list) => list.map((r) => `${r.rolloutId}:${r.status}:${r.done}`).join('|');
+
+/** The rollout whose phones are shown, and what it looked like then (to refresh it while it moves). */
+let detail = null;
+
+function outcomeRank(o) {
+  if (o === null) return 1;
+  return o === 'updated' || o === 'already-current' ? 2 : 0;
+}
+
+function renderDetail(data) {
+  const r = data.rollout;
+  $('rollout-detail').hidden = false;
+  setText($('rollout-detail-title'), fill(L.rolloutPhonesOf, { model: r.model, version: r.targetVersion }));
+  setContent($('rollout-detail-summary'), ...statusCell(r), ` ${rolloutCountsText(L, r)}`);
+  // Phones that did not reach the target first, then the ones still in progress, then the rest.
+  const results = [...data.results].sort(
+    (a, b) => outcomeRank(a.outcome) - outcomeRank(b.outcome) || a.phoneAccountId - b.phoneAccountId,
+  );
+  syncRows(
+    $('rollout-results').tBodies[0],
+    results,
+    (p) => p.phoneAccountId,
+    () =>
+      el(
+        'tr',
+        {},
+        cell(L.mac, { class: 'version' }),
+        cell(L.extension),
+        cell(L.fromTo, { class: 'version' }),
+        cell(L.outcome, { class: 'outcome' }),
+        cell(L.reason, { class: 'reason' }),
+      ),
+    (row, p) => {
+      row.dataset.outcome = p.outcome ?? 'pending';
+      const [mac, ext, fromTo, outcome, why] = row.cells;
+      setText(mac, macText(p.mac));
+      setText(ext, p.extension ?? '');
+      setText(fromTo, `${p.fromVersion ?? L.unknown} → ${r.targetVersion}`);
+      outcome.className = `outcome ${p.outcome ?? 'pending'}`;
+      setText(outcome, p.outcome ? (L.outcomes[p.outcome] ?? p.outcome) : L.pendingOutcome);
+      setText(why, p.reason ? reasonText(L, p.reason, names) : '');
+    },
+  );
+  $('rollout-results-more').hidden = data.nextAfterPhoneId === null;
+}
+
+async function openRolloutDetail(rolloutId, options = {}) {
+  try {
+    const data = await api('GET', `${base}/rollouts/${encodeURIComponent(rolloutId)}?limit=1000`);
+    detail = {
+      rolloutId,
+      key: `${data.rollout.status}:${data.rollout.done}`,
+      next: data.nextAfterPhoneId,
+      data,
+    };
+    renderDetail(data);
+    if (!options.quiet) $('rollout-detail-title').focus();
+  } catch (err) {
+    showError(err, 'action');
+  }
+}
+
+async function moreDetail() {
+  if (!detail?.next) return;
+  try {
+    const page = await api(
+      'GET',
+      `${base}/rollouts/${encodeURIComponent(detail.rolloutId)}?limit=1000&afterPhoneId=${detail.next}`,
+    );
+    detail.data = { ...page, results: [...detail.data.results, ...page.results] };
+    detail.next = page.nextAfterPhoneId;
+    renderDetail(detail.data);
+  } catch (err) {
+    showError(err, 'action');
+  }
+}
+
+/** The open rollout moved (more phones decided, or it ended): its phones again. */
+async function refreshDetail() {
+  if (!detail) return;
+  const r = rollouts.find((x) => x.rolloutId === detail.rolloutId);
+  if (r && `${r.status}:${r.done}` !== detail.key) await openRolloutDetail(detail.rolloutId, { quiet: true });
+}
+
+async function openHistory(modelId) {
+  try {
+    const { rollouts: past } = await api(
+      'GET',
+      `${base}/rollouts?modelId=${encodeURIComponent(modelId)}&limit=50`,
+    );
+    $('rollout-history').hidden = false;
+    setText($('rollout-history-title'), fill(L.historyOf, { model: names.get(modelId) ?? modelId }));
+    $('no-history').hidden = past.length > 0;
+    syncRows(
+      $('history').tBodies[0],
+      past,
+      (r) => r.rolloutId,
+      (r) =>
+        el(
+          'tr',
+          {},
+          cell(L.when, { class: 'when' }),
+          cell(L.target, { class: 'version' }),
+          cell(L.status, { class: 'state' }),
+          cell(L.progress, { class: 'counts' }),
+          cell(
+            '',
+            {},
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'link',
+                'aria-controls': 'rollout-detail',
+                'aria-label': fill(L.rolloutPhonesOf, { model: r.model, version: r.targetVersion }),
+                onclick: () => openRolloutDetail(r.rolloutId),
+              },
+              L.rolloutPhones,
+            ),
+          ),
+        ),
+      (row, r) => {
+        row.dataset.status = r.status;
+        const [when, target, state, counts] = row.cells;
+        setText(when, whenText(r));
+        setText(target, r.targetVersion);
+        setContent(state, ...statusCell(r));
+        setText(counts, rolloutCountsText(L, r));
+      },
+    );
+    $('rollout-history-title').focus();
+  } catch (err) {
+    showError(err, 'action');
+  }
+}
+
+// ---- phones of a type ----------------------------------------------------------------------------------
+
+let phonesNext = null;
+let phonesShown = [];
+
+function syncTypeOptions() {
+  const select = $('phone-type');
+  const wanted = types.map((t) => t.modelId).join('|');
+  if (select.dataset.options !== wanted) {
+    const chosen = select.value;
+    select.replaceChildren(...types.map((t) => el('option', { value: t.modelId }, `${t.vendor} ${t.model}`)));
+    select.dataset.options = wanted;
+    if (types.some((t) => t.modelId === chosen)) select.value = chosen;
+  }
+  const journalType = $('journal-type');
+  if (journalType.dataset.options !== wanted) {
+    const chosen = journalType.value;
+    journalType.replaceChildren(
+      el('option', { value: '' }, L.allTypes),
+      ...types.map((t) => el('option', { value: t.modelId }, `${t.vendor} ${t.model}`)),
+    );
+    journalType.dataset.options = wanted;
+    journalType.value = chosen;
+  }
+}
+
+function registrationText(p) {
+  const state = L.registrationStates[p.registration.state] ?? p.registration.state;
+  return p.registration.state === 'registered' && p.registration.until
+    ? `${state} ${fill(L.registeredUntil, { at: at(p.registration.until) })}`
+    : state;
+}
+
+function renderPhones() {
+  $('no-phones').hidden = phonesShown.length > 0;
+  $('phones').hidden = phonesShown.length === 0;
+  syncRows(
+    $('phones').tBodies[0],
+    phonesShown,
+    (p) => p.id,
+    () =>
+      el(
+        'tr',
+        {},
+        cell(L.mac, { class: 'version' }),
+        cell(L.extension),
+        cell(L.version, { class: 'version installed' }),
+        cell(L.lastContact, { class: 'when' }),
+        cell(L.registration, { class: 'registration' }),
+        cell(L.lastRollout, { class: 'last-rollout' }),
+      ),
+    (row, p) => {
+      row.dataset.mac = p.mac;
+      const [mac, ext, version, contact, registration, last] = row.cells;
+      setText(mac, macText(p.mac));
+      setText(ext, p.displayName ? `${p.extension} (${p.displayName})` : p.extension);
+      const offer = p.firmwareOffer ? ` · ${fill(L.offered, { version: p.firmwareOffer.version })}` : '';
+      setText(version, `${p.installedVersion ?? L.unknown}${offer}`);
+      setText(contact, p.lastContactAt ? at(p.lastContactAt) : L.never);
+      registration.className = `registration ${p.registration.state}`;
+      setText(registration, registrationText(p));
+      const lr = p.lastRollout;
+      setContent(
+        last,
+        lr
+          ? [
+              el(
+                'span',
+                { class: `outcome ${lr.outcome ?? 'pending'}` },
+                `${lr.targetVersion}: ${lr.outcome ? (L.outcomes[lr.outcome] ?? lr.outcome) : L.pendingOutcome}`,
+              ),
+              lr.reason ? el('div', { class: 'reason' }, reasonText(L, lr.reason, names)) : null,
+            ]
+          : '—',
+      );
+    },
+  );
+  $('phones-more').hidden = phonesNext === null;
+}
+
+async function loadPhones() {
+  const modelId = $('phone-type').value;
+  if (!modelId) return;
+  const pages = Math.max(1, Math.ceil(phonesShown.length / 200));
+  let list = [];
+  let next = null;
+  for (let i = 0; i < pages; i++) {
+    const after = next ? `&afterId=${next}` : '';
+    const page = await api('GET', `${base}/phones?modelId=${encodeURIComponent(modelId)}&limit=200${after}`);
+    list = [...list, ...page.phones];
+    next = page.nextAfterId;
+    if (next === null) break;
+  }
+  if ($('phone-type').value !== modelId) return;
+  phonesShown = list;
+  phonesNext = next;
+  renderPhones();
+}
+
+async function morePhones() {
+  if (phonesNext === null) return;
+  try {
+    const modelId = $('phone-type').value;
+    const page = await api(
+      'GET',
+      `${base}/phones?modelId=${encodeURIComponent(modelId)}&limit=200&afterId=${phonesNext}`,
+    );
+    phonesShown = [...phonesShown, ...page.phones];
+    phonesNext = page.nextAfterId;
+    renderPhones();
+  } catch (err) {
+    showError(err, 'action');
+  }
+}
+
+function showPhonesOf(modelId) {
+  $('phone-type').value = modelId;
+  phonesShown = [];
+  void loadPhones().catch((err) => showError(err, 'action'));
+  $('phones-section').scrollIntoView();
+  $('phone-type').focus();
+}
+
+// ---- journal (R14) and logs -----------------------------------------------------------------------------
+
+const journalEntries = new Map();
+let journalOlder = null;
+
+function journalQuery() {
+  const q = new URLSearchParams({ limit: String(JOURNAL_PAGE) });
+  if ($('journal-type').value) q.set('modelId', $('journal-type').value);
+  if ($('journal-kind').value) q.set('actionPrefix', $('journal-kind').value);
+  if ($('journal-why').value) q.set('why', $('journal-why').value);
+  return q;
+}
+
+function renderJournal() {
+  const entries = [...journalEntries.values()].sort((a, b) => b.id - a.id);
+  $('no-entries').hidden = entries.length > 0;
+  $('journal').hidden = entries.length === 0;
+  syncRows(
+    $('journal').tBodies[0],
+    entries,
+    (e) => e.id,
+    () =>
+      el(
+        'tr',
+        {},
+        cell(L.at, { class: 'when' }),
+        cell(L.what, { class: 'what' }),
+        cell(L.phoneType),
+        cell(L.who),
+        cell(L.occasion),
+      ),
+    (row, e) => {
+      row.dataset.action = e.action;
+      const [when, what, type, who, why] = row.cells;
+      setText(when, at(e.at, { seconds: true }));
+      const error = typeof e.details?.error === 'string' ? e.details.error : null;
+      setContent(
+        what,
+        journalText(L, e, { names, timeZone }),
+        error ? el('small', { class: 'detail', lang: 'en' }, ` ${error}`) : null,
+      );
+      setText(type, e.modelId ? (names.get(e.modelId) ?? e.modelId) : '');
+      setText(who, e.who);
+      setText(why, L.why[e.why] ?? e.why);
+    },
+  );
+  $('journal-older').hidden = journalOlder === null;
+}
+
+/** The newest page under the current filters, merged with older pages already shown. */
+async function loadJournal(reset = false) {
+  const page = await api('GET', `${base}/journal?${journalQuery()}`);
+  if (reset) {
+    journalEntries.clear();
+    journalOlder = page.nextBeforeId;
+  } else if (journalEntries.size === 0) {
+    journalOlder = page.nextBeforeId;
+  }
+  for (const e of page.entries) journalEntries.set(e.id, e);
+  renderJournal();
+}
+
+async function olderJournal() {
+  if (journalOlder === null) return;
+  try {
+    const q = journalQuery();
+    q.set('beforeId', String(journalOlder));
+    const page = await api('GET', `${base}/journal?${q}`);
+    for (const e of page.entries) journalEntries.set(e.id, e);
+    journalOlder = page.nextBeforeId;
+    renderJournal();
+  } catch (err) {
+    showError(err, 'action');
+  }
+}
+
+// ---- supported models (R1, R2) ----------------------------------------------------------------------------
+
+async function loadModels() {
+  const data = await api('GET', `${base}/supported-models`);
+  const fw = data.firmwareServer;
+  setContent(
+    $('firmware-server'),
+    fw.lastSyncAt ? el('span', {}, fill(L.firmwareServerSynced, { at: at(fw.lastSyncAt) })) : null,
+    fw.lastError && (!fw.lastSyncAt || fw.lastErrorAt > fw.lastSyncAt)
+      ? el(
+          'span',
+          { class: 'failed' },
+          ` ${fill(L.firmwareServerError, { at: at(fw.lastErrorAt), error: fw.lastError })}`,
+        )
+      : null,
+  );
+  syncRows(
+    $('models').tBodies[0],
+    data.models,
+    (m) => m.modelId,
+    () =>
+      el(
+        'tr',
+        {},
+        cell(L.vendor),
+        cell(L.model),
+        cell(L.source, { class: 'source' }),
+        cell(L.newestOffered, { class: 'version' }),
+        cell(L.imageVersion, { class: 'version' }),
+        cell(L.accountsHere, { class: 'number' }),
+      ),
+    (row, m) => {
+      row.dataset.model = m.modelId;
+      row.dataset.source = m.source;
+      const [vendor, model, source, offered, image, accounts] = row.cells;
+      setText(vendor, m.vendor);
+      setText(model, m.model);
+      setText(source, L.sources[m.source] ?? m.source);
+      setText(offered, m.newestOffered ?? '');
+      setText(image, m.imageVersion ?? '');
+      setText(accounts, String(m.accounts));
+    },
+  );
+}
+
+// ---- the one poll ------------------------------------------------------------------------------------------
+
+let ticks = 0;
+let journalHead;
+let lastRolloutKey = '';
+let forceRefresh = false;
+
+/**
+ * Every POLL_MS: the rollouts and the journal's newest id (both from the database), and a pending button's
+ * result. What else is read depends on what moved: the journal moved → the PBX, its status, the journal, the
+ * models; rollouts moved → the overview, the phones, the open rollout.
+ */
+async function tick() {
+  try {
+    const [progress, head] = await Promise.all([
+      api('GET', `${base}/rollout-progress`),
+      api('GET', `${base}/journal?limit=1`),
+      pendingAction ? followAction() : null,
+    ]);
+    clearError('poll');
+    clearError('load');
+    ticks++;
+    renderRollouts(progress.rollouts);
+    const headId = head.entries[0]?.id ?? 0;
+    const journalMoved = headId !== journalHead || forceRefresh;
+    const key = rolloutKey(progress.rollouts);
+    const rolloutsMoved = key !== lastRolloutKey;
+    const every = ticks % FULL_EVERY === 0;
+    forceRefresh = false;
+    const reads = [];
+    if (journalMoved || rolloutsMoved || every) reads.push(loadOverview());
+    if (journalMoved || statusOutdated()) reads.push(loadPbxAndStatus());
+    if (journalMoved) reads.push(loadJournal(), loadModels());
+    if (journalMoved || rolloutsMoved || every) reads.push(loadPhones());
+    if (rolloutsMoved) reads.push(refreshDetail());
+    await Promise.all(reads);
+    journalHead = headId;
+    lastRolloutKey = key;
+    renderNext();
+  } catch (err) {
+    showError(err, 'poll');
+  }
+}
+
+const poller = new Poller(tick, POLL_MS);
+
+/** Something was changed here: read everything that may have moved, now (not a second timer). */
+function refreshSoon() {
+  forceRefresh = true;
+  void poller.now();
+}
+
+async function start() {
+  // The first reads (database only): a bad token or an unknown PBX fails here, and is shown, before anything
+  // renders. The rest (the lifecycle status among it) comes with the first tick, which runs at once.
+  pbx = await api('GET', base);
+  renderPbx();
+  await loadOverview();
+  renderNext();
+  forceRefresh = true;
+  void poller.start();
+}
+
+function stop() {
+  poller.stop();
+}
+
+function wire() {
   $('auto-download-install').addEventListener('change', async (event) => {
     const box = event.target;
-    box.disabled = true;
+    box.setAttribute('aria-busy', 'true');
     try {
-      clearError();
-      await api('PATCH', `${base()}/settings`, { autoDownloadInstall: box.checked });
+      clearError('action');
+      pbx = await api('PATCH', `${base}/settings`, { autoDownloadInstall: box.checked });
+      renderPbx();
+      refreshSoon();
     } catch (err) {
       box.checked = !box.checked;
-      showError(err);
+      showError(err, 'action');
     } finally {
-      box.disabled = false;
+      box.removeAttribute('aria-busy');
     }
   });
-
+  for (const id of ['update-day', 'update-time']) {
+    $(id).addEventListener('input', () => {
+      momentDirty = true;
+      setText($('update-moment-status'), '');
+    });
+  }
   $('update-moment').addEventListener('submit', async (event) => {
     event.preventDefault();
     const day = $('update-day').value;
     const time = $('update-time').value;
-    $('update-moment-status').textContent = '';
+    setText($('update-moment-status'), '');
     try {
-      clearError();
-      const pbx = await api('PATCH', `${base()}/settings`, {
+      clearError('action');
+      pbx = await api('PATCH', `${base}/settings`, {
         updateMoment: day ? { day, time: time || '03:00' } : null,
       });
-      renderSettings(pbx);
-      $('update-moment-status').textContent = L.saved;
+      momentDirty = false;
+      renderPbx();
+      setText($('update-moment-status'), L.saved);
+      refreshSoon();
     } catch (err) {
-      showError(err);
+      showError(err, 'action');
     }
   });
-
   for (const button of document.querySelectorAll('button[data-action]')) {
+    button.addEventListener('click', () => press(button));
+  }
+  $('phone-type').addEventListener('change', () => {
+    phonesShown = [];
+    void loadPhones().catch((err) => showError(err, 'action'));
+  });
+  $('phones-more').addEventListener('click', morePhones);
+  $('rollout-results-more').addEventListener('click', moreDetail);
+  for (const id of ['journal-type', 'journal-kind', 'journal-why']) {
+    $(id).addEventListener('change', () => void loadJournal(true).catch((err) => showError(err, 'action')));
+  }
+  $('journal-older').addEventListener('click', olderJournal);
+  for (const button of document.querySelectorAll('button[data-log]')) {
     button.addEventListener('click', async () => {
-      const action = button.dataset.action;
-      const buttons = document.querySelectorAll('button[data-action]');
-      for (const b of buttons) b.disabled = true;
-      $('action-result').replaceChildren(el('p', {}, `${button.textContent}: ${L.working}`));
       try {
-        clearError();
-        let result = await api('POST', `${base()}/${action}`);
-        // 202: still at work (e.g. the firmware server is retried); show what is known and fetch the result later.
-        while (result.status === 'running') {
-          $('action-result').replaceChildren(
-            el('p', {}, `${button.textContent}: ${L.working}`),
-            el('p', { class: 'failed' }, result.message),
-          );
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-          result = await api('GET', result.resultUrl);
-        }
-        $('action-result').replaceChildren(
-          el('p', {}, `${button.textContent}:`),
-          describeResult(action, result),
-        );
-        if (action === 'update-now') await poll();
-        else renderOverview((await api('GET', `${base()}/overview`)).types);
+        clearError('action');
+        await download(`${base}/logs/${button.dataset.log}`, `${pbxId}-${button.dataset.log}`);
       } catch (err) {
-        $('action-result').replaceChildren();
-        showError(err);
-      } finally {
-        for (const b of buttons) b.disabled = false;
+        showError(err, 'action');
       }
     });
   }
 }
 
-async function start() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) return showSignIn();
-  $('sign-in').hidden = true;
-  try {
-    clearError();
-    if (pbxId) {
-      await loadAll();
-      startPolling();
-    } else {
-      await showPbxList();
-    }
-    $('content').hidden = false;
-    $('sign-out').hidden = false;
-  } catch (err) {
-    showError(err);
-  }
-}
-
-if (pbxId) wireFirmwaresPage();
-
-document.addEventListener('visibilitychange', () => {
-  if (!pbxId || !sessionStorage.getItem(TOKEN_KEY)) return;
-  if (document.hidden) stopPolling();
-  else startPolling();
-});
-
-start();
+wire();
+initSession(start, stop);

@@ -1,0 +1,1 @@
+ALTER TABLE "rollout_results" ADD COLUMN "notifies" integer DEFAULT 0 NOT NULL;
