@@ -11,6 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import { appendJournal } from '../db/queries/journal.ts';
 import {
   clearFirmwareTargets,
@@ -55,6 +56,11 @@ const HEARTBEAT_EVERY_MS = 5_000;
  * (issue 13) reaches its running block within seconds, not half a minute.
  */
 export const BLOCK_HEARTBEAT_THROTTLE = '5 seconds';
+
+/** The activity was cancelled because the server was asked to (its workflow cancelled it), not for another reason. */
+function cancelRequested(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof CancelledFailure && signal.reason.message === 'CANCELLED';
+}
 
 /** Progress a block reports as heartbeat details (for the Temporal UI; retries resume from the database). */
 export interface BlockProgress {
@@ -495,8 +501,10 @@ export async function runBlockUpdate(
     // the rollout's end withdraws whatever is left.
     await clearFirmwareTargets(deps.db, pbxId, ids, target);
   } catch (err) {
-    // Cancelled (an admin cancelled the rollout, issue 13): no phone of the block keeps its approval.
-    if (run.signal.aborted) await clearFirmwareTargets(deps.db, pbxId, ids, target);
+    // Cancelled because its rollout was (an admin's cancel, issue 13): no phone of the block keeps its approval.
+    // A worker shutting down or a timeout is no such decision: the phones notified may still flash, the expiry
+    // ends the approvals, and the rollout's end withdraws what is left.
+    if (cancelRequested(run.signal)) await clearFirmwareTargets(deps.db, pbxId, ids, target);
     throw err;
   } finally {
     clearInterval(heartbeats);
