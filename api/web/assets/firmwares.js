@@ -585,13 +585,18 @@ function renderDetail(data) {
         cell(L.reason, { class: 'reason' }),
       ),
     (row, p) => {
-      row.dataset.outcome = p.outcome ?? 'pending';
+      // A parked phone (issue 13: every attempt failed) is shown by what its last attempt found, marked parked.
+      const parked = p.outcome === 'parked';
+      const shown = parked && p.lastOutcome ? p.lastOutcome : p.outcome;
+      row.dataset.outcome = shown ?? 'pending';
+      row.dataset.parked = String(parked);
       const [mac, ext, fromTo, outcome, why] = row.cells;
       setText(mac, macText(p.mac));
       setText(ext, p.extension ?? '');
       setText(fromTo, `${p.fromVersion ?? L.unknown} → ${r.targetVersion}`);
-      outcome.className = `outcome ${p.outcome ?? 'pending'}`;
-      setText(outcome, p.outcome ? (L.outcomes[p.outcome] ?? p.outcome) : L.pendingOutcome);
+      outcome.className = `outcome ${shown ?? 'pending'}`;
+      const word = shown ? (L.outcomes[shown] ?? shown) : L.pendingOutcome;
+      setText(outcome, parked && shown !== 'parked' ? `${L.outcomes.parked} · ${word}` : word);
       setText(why, p.reason ? reasonText(L, p.reason, names) : '');
     },
   );
