@@ -226,7 +226,8 @@ const phoneIdList = z
   .array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
   .min(1)
   .max(5000)
-  .refine((ids) => new Set(ids).size === ids.length, 'phoneIds must not repeat');
+  .refine((ids) => new Set(ids).size === ids.length, 'phoneIds must not repeat')
+  .meta({ uniqueItems: true });
 
 /** The body of "retry parked phones": all of the rollout's parked phones, or these. */
 export const RetryParkedBodySchema = z
@@ -283,7 +284,7 @@ export const FleetRolloutRequestSchema = z
       .min(1)
       .max(1000)
       .refine((ids) => new Set(ids).size === ids.length, 'pbxIds must not repeat')
-      .meta({ description: 'The PBXes, in the order the waves take them' }),
+      .meta({ description: 'The PBXes, in the order the waves take them', uniqueItems: true }),
     waves: z
       .array(WaveSizeSchema)
       .min(1)

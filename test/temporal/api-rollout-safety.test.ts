@@ -437,6 +437,31 @@ describe('issue 13 through the API, real workflows on the dev server', () => {
     expect(journal.filter((j) => j.action === 'settings.rollout')).toHaveLength(2);
   });
 
+  it('issue 13 contract: lists that must not repeat say so in the OpenAPI document (uniqueItems), so clients and schemathesis know', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    const resolve = (x: { $ref?: string }): Record<string, unknown> =>
+      x.$ref ? resolve(doc.components.schemas[x.$ref.split('/').pop() as string]) : x;
+    const body = (path: string) =>
+      resolve(doc.paths[path].post.requestBody.content['application/json'].schema);
+    const prop = (path: string, name: string) =>
+      resolve((body(path).properties as Record<string, { $ref?: string }>)[name] as { $ref?: string });
+    expect(prop('/api/fleet-rollouts', 'pbxIds')).toMatchObject({ type: 'array', uniqueItems: true });
+    expect(prop('/api/pbxes/{pbxId}/rollouts/{rolloutId}/retry-parked', 'phoneIds')).toMatchObject({
+      type: 'array',
+      uniqueItems: true,
+    });
+    expect(prop('/api/pbxes/{pbxId}/types/{modelId}/rollout', 'phoneIds')).toMatchObject({
+      type: 'array',
+      uniqueItems: true,
+    });
+    const dup = await call('POST', '/api/fleet-rollouts', {
+      modelId: T54W,
+      version: NEW,
+      pbxIds: ['a', 'a'],
+    });
+    expect([dup.status, dup.body.field]).toEqual([400, 'pbxIds']);
+  });
+
   it('issue 13 fleet: a fleet rollout across PBXes in waves, paused and resumed as a whole, each PBX a rollout of its own', async () => {
     // fleet-a has a canary and a second block: the pause reaches it between them (a one-block rollout would end).
     await pbxWith('fleet-a', 8);
