@@ -561,6 +561,14 @@ function outcomeRank(o) {
   return o === 'updated' || o === 'already-current' ? 2 : 0;
 }
 
+/** A parked phone (issue 13: every attempt failed) is shown by what its last attempt found, marked parked. */
+function outcomeShown(p) {
+  const parked = p.outcome === 'parked';
+  const outcome = parked && p.lastOutcome ? p.lastOutcome : p.outcome;
+  const word = outcome ? (L.outcomes[outcome] ?? outcome) : L.pendingOutcome;
+  return { outcome, word, parked: parked && outcome !== 'parked' };
+}
+
 function renderDetail(data) {
   const r = data.rollout;
   $('rollout-detail').hidden = false;
@@ -585,18 +593,15 @@ function renderDetail(data) {
         cell(L.reason, { class: 'reason' }),
       ),
     (row, p) => {
-      // A parked phone (issue 13: every attempt failed) is shown by what its last attempt found, marked parked.
-      const parked = p.outcome === 'parked';
-      const shown = parked && p.lastOutcome ? p.lastOutcome : p.outcome;
+      const { outcome: shown, word, parked } = outcomeShown(p);
       row.dataset.outcome = shown ?? 'pending';
-      row.dataset.parked = String(parked);
+      row.dataset.parked = String(p.outcome === 'parked');
       const [mac, ext, fromTo, outcome, why] = row.cells;
       setText(mac, macText(p.mac));
       setText(ext, p.extension ?? '');
       setText(fromTo, `${p.fromVersion ?? L.unknown} → ${r.targetVersion}`);
       outcome.className = `outcome ${shown ?? 'pending'}`;
-      const word = shown ? (L.outcomes[shown] ?? shown) : L.pendingOutcome;
-      setText(outcome, parked && shown !== 'parked' ? `${L.outcomes.parked} · ${word}` : word);
+      setText(outcome, parked ? `${L.outcomes.parked} · ${word}` : word);
       setText(why, p.reason ? reasonText(L, p.reason, names) : '');
     },
   );
@@ -755,14 +760,19 @@ function renderPhones() {
       registration.className = `registration ${p.registration.state}`;
       setText(registration, registrationText(p));
       const lr = p.lastRollout;
+      const shown = lr ? outcomeShown(lr) : null;
       setContent(
         last,
         lr
           ? [
               el(
                 'span',
-                { class: `outcome ${lr.outcome ?? 'pending'}` },
-                `${lr.targetVersion}: ${lr.outcome ? (L.outcomes[lr.outcome] ?? lr.outcome) : L.pendingOutcome}`,
+                {
+                  class: `outcome ${shown.outcome ?? 'pending'}`,
+                  title: shown.parked ? L.outcomes.parked : null,
+                  'data-parked': String(shown.parked),
+                },
+                `${lr.targetVersion}: ${shown.word}`,
               ),
               lr.reason ? el('div', { class: 'reason' }, reasonText(L, lr.reason, names)) : null,
             ]
