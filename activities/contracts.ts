@@ -3,8 +3,18 @@
  * Workflow code imports these as types only (no I/O crosses into the workflow bundle).
  */
 import type { JournalWhy } from '../db/queries/journal.ts';
+import type { FleetPbxState } from '../domain/fleet-waves.ts';
+import type { MaintenanceWindow } from '../domain/maintenance-window.ts';
 import type { Reason } from '../domain/reasons.ts';
-import type { PhoneOutcome, RolloutCounts, RolloutEnd, RolloutStatus } from '../domain/rollout.ts';
+import type {
+  OpenRolloutStatus,
+  PhoneOutcome,
+  RolloutCounts,
+  RolloutEnd,
+  RolloutStatus,
+} from '../domain/rollout.ts';
+import type { PlannedBlock } from '../domain/rollout-plan.ts';
+import type { RolloutPolicy } from '../domain/rollout-policy.ts';
 import type { LifecycleStatus } from '../workflows/messages.ts';
 
 export type { PhoneOutcome };
@@ -93,7 +103,12 @@ export interface BlockInput extends Actor {
   block: number;
   /** How long a phone gets to come back on the target version. */
   timeoutMs?: number;
+  /** `downgrade`: the target is older than what the phones run (issue 13); default upgrade. */
+  direction?: RolloutDirection;
 }
+
+/** An upgrade goes to phones below the target; a deliberate downgrade to phones above it. */
+export type RolloutDirection = 'upgrade' | 'downgrade';
 
 export interface PhoneResult {
   phoneId: number;
@@ -127,8 +142,15 @@ export interface RolloutPlan {
   model: string;
   /** R7 */
   autoUpdate: boolean;
-  /** Newest firmware the PBX holds for this type (downloaded or image, R2). */
+  /**
+   * Newest firmware the PBX holds for this type (downloaded or image, R2), not beyond the type's hold; for a
+   * downgrade the version asked for.
+   */
   targetVersion: string | null;
+  /** The version the type is held at (issue 13), if any. */
+  heldAt?: string | null;
+  /** The PBX holds newer firmware than the hold lets through. */
+  heldBack?: boolean;
   /** Phones on a known version older than the target. */
   phonesNeedingUpdate: number;
   /** Phones that never reported a version (not contacted yet): counted and named by a rollout, not flashed. */
@@ -141,6 +163,12 @@ export interface StartRolloutInput extends Actor {
   pbxId: string;
   modelId: string;
   targetVersion: string;
+  direction?: RolloutDirection;
+  /** This rollout's own canary size (issue 13); else the PBX's, else the default. */
+  canarySize?: number;
+  /** Only these phones (an admin retrying parked phones); all phones of the type when absent. */
+  phoneIds?: number[];
+  fleet?: { fleetRolloutId: string; wave: number };
 }
 
 export type StartRolloutResult =
@@ -148,11 +176,16 @@ export type StartRolloutResult =
   | { ended: Extract<RolloutEnd, 'refused' | 'failed'>; reason: Reason }
   | {
       ended?: undefined;
-      /** Phones below the target, in block order. */
+      /** Phones to update (below the target; above it for a downgrade), in block order. */
       phoneIds: number[];
       /** Phones the rollout covers but cannot offer firmware (never contacted): recorded at once. */
       notContacted: number;
       total: number;
+      /** The canary and the blocks, as a preview shows them (absent from rollouts started before issue 13). */
+      plan?: PlannedBlock[];
+      policy?: RolloutPolicy;
+      timeZone?: string;
+      window?: MaintenanceWindow | null;
     };
 
 export interface RecordBlockInput {
@@ -162,12 +195,72 @@ export interface RecordBlockInput {
   /** 0-based index of the block just done. */
   block: number;
   total: number;
+  /** Blocks the rollout has now (planned, joined and retry blocks), when the workflow knows it. */
+  blocks?: number;
+  /** Issue 13: the block's phones, and the policy that says which failed ones are retried or parked, at `at`. */
+  phoneIds?: number[];
+  policy?: RolloutPolicy;
+  at?: number;
 }
 
 export interface RecordBlockResult {
   counts: RolloutCounts;
   /** R7: false when the admin switched Auto-Update off meanwhile. */
   autoUpdate: boolean;
+  /** What each phone of the block did in this attempt (before any retry was scheduled). */
+  tally?: Array<{ phoneId: number; outcome: PhoneOutcome }>;
+  /** Phones of the block that failed, with why (the halt's journal names them). */
+  failures?: Array<{
+    phoneId: number;
+    mac: string;
+    outcome: PhoneOutcome;
+    reason: Reason | null;
+    attempt: number;
+  }>;
+  /** Failed phones that get another attempt, and when. */
+  retries?: Array<{ phoneId: number; dueAt: number }>;
+  /** Failed phones that had all their attempts: parked. */
+  parked?: number[];
+}
+
+/** Before each block: late joiners admitted, and what may have changed since the last block. */
+export interface BeforeBlockInput extends Actor {
+  rolloutId: string;
+  pbxId: string;
+  modelId: string;
+  targetVersion: string;
+  direction: RolloutDirection;
+  /** False for a rollout of chosen phones only (parked ones retried): nobody joins it. */
+  admitJoiners: boolean;
+  /** The last planned block not started yet, which joiners fill first; and the index a new block would get. */
+  lastPlanned: PlannedBlock | null;
+  nextIndex: number;
+}
+
+export interface BeforeBlockResult {
+  /** Late joiners and the planned block each went to. */
+  joined: Array<{ phoneId: number; plannedBlock: number }>;
+  /** The phones the rollout covers now (joiners it did not know before added), and their counts. */
+  total: number;
+  counts: RolloutCounts;
+  /** R7 */
+  autoUpdate: boolean;
+  /** The type's hold, if any: a rollout beyond it stops. */
+  heldAt: string | null;
+  timeZone: string;
+  window: MaintenanceWindow | null;
+}
+
+/** A rollout paused, halted, resumed or waiting for its window: the row, the journal. */
+export interface RolloutStateInput extends Actor {
+  rolloutId: string;
+  pbxId: string;
+  modelId: string;
+  status: OpenRolloutStatus;
+  reason: Reason | null;
+  /** Journal action (`rollout.halted`, `rollout.paused`, ...). */
+  action: string;
+  details?: Record<string, unknown>;
 }
 
 export interface FinishRolloutInput extends Actor {
@@ -211,6 +304,25 @@ export interface LifecycleStatusInput {
   seq: number;
 }
 
+/** One PBX of a fleet rollout's wave, before its rollout starts (R7, R8, hold, firmware stored). */
+export interface PrepareFleetMemberInput {
+  pbxId: string;
+  modelId: string;
+  targetVersion: string;
+}
+
+export type PrepareFleetMemberResult =
+  | { skip: Reason }
+  | { skip?: undefined; model: string; phones: number; download: { releaseId: string } | null };
+
+export interface RecordFleetInput {
+  fleetRolloutId: string;
+  status: RolloutStatus;
+  reason: Reason | null;
+  currentWave: number;
+  pbxStates: FleetPbxState[];
+}
+
 export interface JournalInput extends Actor {
   pbxId: string;
   action: string;
@@ -223,13 +335,25 @@ export interface LifecycleActivityFns {
   loadPbxSettings(pbxId: string): Promise<PbxSettings>;
   checkFirmware(input: CheckInput): Promise<CheckReport>;
   restartCleanup(input: { pbxId: string; who: string }): Promise<RestartCleanupResult>;
-  planRollouts(input: { pbxId: string; modelIds?: string[] }): Promise<RolloutPlan[]>;
+  planRollouts(input: {
+    pbxId: string;
+    modelIds?: string[];
+    /** A chosen target (a downgrade, a fleet rollout); the newest local firmware under the hold otherwise. */
+    targetVersion?: string;
+    direction?: RolloutDirection;
+    phoneIds?: number[];
+  }): Promise<RolloutPlan[]>;
   startRollout(input: StartRolloutInput): Promise<StartRolloutResult>;
   recordBlock(input: RecordBlockInput): Promise<RecordBlockResult>;
   finishRollout(input: FinishRolloutInput): Promise<FinishRolloutResult>;
   settleRollout(input: SettleRolloutInput): Promise<FinishRolloutResult | null>;
   runningRollout(input: { pbxId: string; modelId: string }): Promise<RunningRolloutInfo | null>;
   noteRolloutWaiting(input: { rolloutId: string; reason: Reason | null }): Promise<void>;
+  beforeBlock(input: BeforeBlockInput): Promise<BeforeBlockResult>;
+  noteRolloutState(input: RolloutStateInput): Promise<void>;
+  unparkPhones(input: { rolloutId: string; phoneIds?: number[]; who: string }): Promise<number[]>;
+  prepareFleetMember(input: PrepareFleetMemberInput): Promise<PrepareFleetMemberResult>;
+  recordFleet(input: RecordFleetInput): Promise<void>;
   recordJournal(input: JournalInput): Promise<void>;
   recordLifecycleStatus(input: LifecycleStatusInput): Promise<void>;
 }

@@ -10,12 +10,14 @@ import { planRollouts } from '../db/queries/rollouts.ts';
 import { pbxes } from '../db/schema.ts';
 import type { JournalInput, LifecycleActivityFns, LifecycleStatusInput, PbxSettings } from './contracts.ts';
 import type { ActivityDeps } from './deps.ts';
+import { createFleetBookkeeping } from './fleet-bookkeeping.ts';
 import { createRolloutBookkeeping } from './rollout-bookkeeping.ts';
 
 export function createLifecycleBookkeeping(deps: ActivityDeps) {
   const { db, logs } = deps;
   return {
     ...createRolloutBookkeeping(deps),
+    ...createFleetBookkeeping(deps),
     async loadPbxSettings(pbxId: string): Promise<PbxSettings> {
       const [row] = await db.select().from(pbxes).where(eq(pbxes.id, pbxId));
       if (!row) return { exists: false, timeZone: 'UTC', autoDownloadInstall: false, updateMoment: null };
@@ -30,8 +32,9 @@ export function createLifecycleBookkeeping(deps: ActivityDeps) {
       };
     },
 
-    async planRollouts(input: { pbxId: string; modelIds?: string[] }) {
-      return planRollouts(db, input.pbxId, input.modelIds);
+    async planRollouts(input: Parameters<LifecycleActivityFns['planRollouts']>[0]) {
+      const { pbxId, ...options } = input;
+      return planRollouts(db, pbxId, options);
     },
 
     async recordJournal(input: JournalInput): Promise<void> {

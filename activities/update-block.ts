@@ -11,6 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
 import { appendJournal } from '../db/queries/journal.ts';
 import {
@@ -30,6 +31,8 @@ import {
   recordNotifies,
   recordOutcomes,
 } from '../db/queries/rollout-phones.ts';
+import { getTypeHold } from '../db/queries/type-holds.ts';
+import { BLOCK_TIMEOUT_MS } from '../domain/blocks.ts';
 import { type Reason, reason } from '../domain/reasons.ts';
 import type { PhoneOutcome } from '../domain/rollout.ts';
 import { compareVersions } from '../domain/versions.ts';
@@ -41,7 +44,7 @@ import type { BlockInput, BlockResult, PhoneResult } from './contracts.ts';
 import type { ActivityDeps } from './deps.ts';
 
 export const MAX_BLOCK_SIZE = 50;
-export const DEFAULT_BLOCK_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_BLOCK_TIMEOUT_MS = BLOCK_TIMEOUT_MS;
 /** An approval outlives the block's deadline by this much at most, in case its block is killed (R7/R11). */
 export const APPROVAL_GRACE_MS = 2 * 60_000;
 const NOTIFY_PARALLELISM = 16;
@@ -55,6 +58,17 @@ const WAKE_COALESCE_MS = 50;
 export const MAX_NOTIFIES = 3;
 /** Well inside the 30 s heartbeat timeout, whatever a NOTIFY lane is waiting for. */
 const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * Workers that run blocks send heartbeats to the server at least this often (WorkerOptions
+ * maxHeartbeatThrottleInterval; the SDK would otherwise wait 0.8 × the 30 s timeout): a cancelled rollout
+ * (issue 13) reaches its running block within seconds, not half a minute.
+ */
+export const BLOCK_HEARTBEAT_THROTTLE = '5 seconds';
+
+/** The activity was cancelled because the server was asked to (its workflow cancelled it), not for another reason. */
+function cancelRequested(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof CancelledFailure && signal.reason.message === 'CANCELLED';
+}
 
 /** Progress a block reports as heartbeat details (for the Temporal UI; retries resume from the database). */
 export interface BlockProgress {
@@ -75,10 +89,13 @@ export interface BlockRun {
 
 export type BlockEdge = Pick<PhoneEdge, 'sip' | 'changes'>;
 
-/** The block cannot run as asked; retrying will not change that. `AutoUpdateOff` is R7 switched off meanwhile. */
+/**
+ * The block cannot run as asked; retrying will not change that. `AutoUpdateOff` is R7 switched off meanwhile,
+ * `TypeHeld` a hold (issue 13) set below the target meanwhile.
+ */
 function invalid(
   message: string,
-  type: 'InvalidBlock' | 'AutoUpdateOff' = 'InvalidBlock',
+  type: 'InvalidBlock' | 'AutoUpdateOff' | 'TypeHeld' = 'InvalidBlock',
 ): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
@@ -218,6 +235,10 @@ async function validate(
   }
   if (!(await isAutoUpdateOn(deps.db, input.pbxId, input.modelId))) {
     throw invalid(`Auto-Update is off for ${input.modelId} on PBX ${input.pbxId} (R7)`, 'AutoUpdateOff');
+  }
+  const hold = await getTypeHold(deps.db, input.pbxId, input.modelId);
+  if (hold && input.direction !== 'downgrade' && compareVersions(input.targetVersion, hold.version) > 0) {
+    throw invalid(`${input.modelId} is held at ${hold.version} on PBX ${input.pbxId}`, 'TypeHeld');
   }
   const local = await findLocalFirmware(deps.db, input.pbxId, input.modelId, input.targetVersion);
   if (!local)
@@ -526,6 +547,12 @@ export async function runBlockUpdate(
     // The approval ends with the block (R7/R11). A killed worker never gets here: the expiry ends it then, and
     // the rollout's end withdraws whatever is left.
     await clearFirmwareTargets(deps.db, pbxId, ids, target);
+  } catch (err) {
+    // Cancelled because its rollout was (an admin's cancel, issue 13): no phone of the block keeps its approval.
+    // A worker shutting down or a timeout is no such decision: the phones notified may still flash, the expiry
+    // ends the approvals, and the rollout's end withdraws what is left.
+    if (cancelRequested(run.signal)) await clearFirmwareTargets(deps.db, pbxId, ids, target);
+    throw err;
   } finally {
     clearInterval(heartbeats);
   }

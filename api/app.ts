@@ -7,10 +7,13 @@ import { openApiDocument } from './openapi.ts';
 import { accountRoutes } from './routes/accounts/accounts.index.ts';
 import { actionRoutes } from './routes/actions/actions.index.ts';
 import { fleetRoutes } from './routes/fleet/fleet.index.ts';
+import { fleetRolloutRoutes } from './routes/fleet-rollouts/fleet-rollouts.index.ts';
 import { journalRoutes } from './routes/journal/journal.index.ts';
 import { logRoutes } from './routes/logs/logs.index.ts';
 import { pbxRoutes } from './routes/pbxes/pbxes.index.ts';
 import { phoneRoutes } from './routes/phones/phones.index.ts';
+import { rolloutControlRoutes } from './routes/rollout-control/rollout-control.index.ts';
+import { rolloutPlanningRoutes } from './routes/rollout-planning/rollout-planning.index.ts';
 import { rolloutRoutes } from './routes/rollouts/rollouts.index.ts';
 import { typeRoutes } from './routes/types/types.index.ts';
 import { createWebRoutes } from './web/pages.ts';
@@ -71,6 +74,10 @@ export function createApp(deps: ApiDeps) {
     journalRoutes,
     phoneRoutes,
     logRoutes,
+    // Issue 13: rollout safety
+    rolloutControlRoutes,
+    rolloutPlanningRoutes,
+    fleetRolloutRoutes,
     fleetRoutes,
   ]) {
     app.route('/', routes);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
 import { listPbxes, type PbxRow } from '../db/queries/pbxes.ts';
 import type { Config } from '../lib/config.ts';
@@ -181,16 +181,34 @@ async function waitForResult<Ret>(
   }
 }
 
-/** What the workflow refused (409), what it did not answer in time (504), Temporal out of reach (503). */
-async function asApiError<T>(deps: TemporalDeps, pbx: PbxMoment, work: () => Promise<T>): Promise<T> {
+/** The reason code a workflow gave with a refusal (an ApplicationFailure whose first detail is a Reason). */
+function refusalReason(err: WorkflowUpdateFailedError): Record<string, unknown> | undefined {
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const [first] = cause.details ?? [];
+  return first && typeof first === 'object' && 'code' in first ? { reason: first } : undefined;
+}
+
+/**
+ * What the workflow refused (409, with its reason code when it gave one), what it did not answer in time (504),
+ * Temporal out of reach (503). `what` names the workflow in the 504 answer.
+ */
+export async function asApiError<T>(
+  deps: TemporalDeps,
+  pbx: Pick<PbxMoment, 'id'> | { what: string },
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, err.cause?.message ?? err.message);
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new ApiError(409, err.cause?.message ?? err.message, undefined, refusalReason(err));
+    }
     if (isAbort(err)) {
       const s = deps.config.api.workflowAnswerTimeoutMs / 1000;
-      throw new ApiError(504, `the workflow of PBX ${pbx.id} did not answer within ${s} s`);
+      const what = 'what' in pbx ? pbx.what : `the workflow of PBX ${pbx.id}`;
+      throw new ApiError(504, `${what} did not answer within ${s} s`);
     }
     throw new ApiError(503, `Temporal is not reachable: ${err instanceof Error ? err.message : String(err)}`);
   }

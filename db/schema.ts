@@ -21,6 +21,8 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { Reason } from '../domain/reasons.ts';
 import { PHONE_OUTCOMES, ROLLOUT_STATUSES } from '../domain/rollout.ts';
+import type { PlannedBlock } from '../domain/rollout-plan.ts';
+import type { RolloutPolicy } from '../domain/rollout-policy.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -269,13 +271,23 @@ export const rollouts = pgTable(
     why: text('why').notNull(),
     who: text('who').notNull(),
     status: text('status', { enum: ROLLOUT_STATUSES }).notNull(),
-    /** Why it ended as it did (refused, cancelled, failed, with failures), or what it waits for while running. */
+    /** `downgrade`: a deliberate downgrade to an older stored version (issue 13); phones above the target go. */
+    direction: text('direction', { enum: ['upgrade', 'downgrade'] })
+      .notNull()
+      .default('upgrade'),
+    /** The canary, thresholds and attempts this rollout runs with (domain/rollout-policy.ts). */
+    policy: jsonb('policy').$type<RolloutPolicy>(),
+    /** Set when the rollout is one PBX of a fleet rollout's wave. */
+    fleetRolloutId: text('fleet_rollout_id'),
+    wave: integer('wave'),
+    /** Why it ended as it did (refused, cancelled, failed, with failures), or why it is paused or halted. */
     reason: jsonb('reason').$type<Reason>(),
     /** Counts derived from rollout_results (domain/rollout.ts countOutcomes); kept current as blocks settle. */
     total: integer('total').notNull().default(0),
     updated: integer('updated').notNull().default(0),
     alreadyCurrent: integer('already_current').notNull().default(0),
     failed: integer('failed').notNull().default(0),
+    parked: integer('parked').notNull().default(0),
     notContacted: integer('not_contacted').notNull().default(0),
     skipped: integer('skipped').notNull().default(0),
     blocks: integer('blocks').notNull().default(0),
@@ -285,7 +297,10 @@ export const rollouts = pgTable(
   },
   (t) => [
     index('rollouts_pbx_model').on(t.pbxId, t.modelId),
-    uniqueIndex('rollouts_one_running_per_type').on(t.pbxId, t.modelId).where(sql`${t.status} = 'running'`),
+    uniqueIndex('rollouts_one_open_per_type')
+      .on(t.pbxId, t.modelId)
+      .where(sql`${t.status} in ('running', 'paused', 'halted')`),
+    index('rollouts_fleet').on(t.fleetRolloutId),
   ],
 );
 
@@ -298,8 +313,18 @@ export const rolloutResults = pgTable(
     phoneAccountId: bigint('phone_account_id', { mode: 'number' }).notNull(),
     mac: text('mac').notNull(),
     extension: text('extension'),
-    /** The block (0-based) the phone went in; null for phones not put in any block (never contacted). */
+    /** The block (0-based, in the order blocks ran) of its latest attempt; null while it was in none. */
     block: integer('block'),
+    /** Its block in the plan (0-based): where the preview showed it; a late joiner gets the block it joined. */
+    plannedBlock: integer('planned_block'),
+    /** Attempts made (a failed phone is tried again after a backoff, then parked). */
+    attempts: integer('attempts').notNull().default(0),
+    /** The outcome of its last failed attempt, while it waits for the next one or once it is parked. */
+    lastOutcome: text('last_outcome', { enum: PHONE_OUTCOMES }),
+    /** When its next attempt is due (null: none pending). */
+    retryAt: ts('retry_at'),
+    /** It reported an older version while the rollout ran and joined the remaining blocks. */
+    joined: boolean('joined').notNull().default(false),
     /** Null while its block is still deciding; written the moment the phone's outcome is known. */
     outcome: text('outcome', { enum: PHONE_OUTCOMES }),
     /**
@@ -321,6 +346,110 @@ export const rolloutResults = pgTable(
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.phoneAccountId] })],
 );
+
+/**
+ * How carefully rollouts go on a PBX (issue 13); a missing row or a null column means the default
+ * (domain/rollout-policy.ts). The maintenance window is local time in the PBX's zone; both ends or neither.
+ */
+export const pbxRolloutSettings = pgTable(
+  'pbx_rollout_settings',
+  {
+    pbxId: text('pbx_id')
+      .primaryKey()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    canarySize: smallint('canary_size'),
+    haltFailedPercent: smallint('halt_failed_percent'),
+    haltFailedBlocksInRow: smallint('halt_failed_blocks_in_row'),
+    maxAttempts: smallint('max_attempts'),
+    windowStartMinute: smallint('window_start_minute'),
+    windowEndMinute: smallint('window_end_minute'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedBy: text('updated_by'),
+  },
+  (t) => [
+    check('canary_size_range', sql`${t.canarySize} is null or ${t.canarySize} between 1 and 50`),
+    check(
+      'window_both_or_neither',
+      sql`(${t.windowStartMinute} is null) = (${t.windowEndMinute} is null) and (${t.windowStartMinute} is null or ${t.windowStartMinute} <> ${t.windowEndMinute})`,
+    ),
+  ],
+);
+
+/** A type held at a version (issue 13): no phone of it is updated beyond it; who held it, and why. */
+export const typeHolds = pgTable(
+  'type_holds',
+  {
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => phoneModels.id),
+    version: text('version').notNull(),
+    why: text('why').notNull(),
+    who: text('who').notNull(),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.pbxId, t.modelId] })],
+);
+
+/**
+ * A dry-run preview of a type's next rollout: which phone goes in which block, the canary, and when each block is
+ * expected to start. The rollout that follows it is compared with it.
+ */
+export const rolloutPreviews = pgTable(
+  'rollout_previews',
+  {
+    id: text('id').primaryKey(),
+    pbxId: text('pbx_id')
+      .notNull()
+      .references(() => pbxes.id, { onDelete: 'cascade' }),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => phoneModels.id),
+    targetVersion: text('target_version').notNull(),
+    direction: text('direction', { enum: ['upgrade', 'downgrade'] }).notNull(),
+    canarySize: integer('canary_size').notNull(),
+    blocks: jsonb('blocks').$type<PlannedBlock[]>().notNull(),
+    /** The phones as they stood then (a phone whose account goes later is still named). */
+    phones: jsonb('phones').$type<PreviewPhone[]>().notNull(),
+    /** Expected start of each block (ISO), the latest estimate without halts or retries. */
+    starts: jsonb('starts').$type<string[]>().notNull(),
+    who: text('who').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('rollout_previews_type').on(t.pbxId, t.modelId, t.createdAt)],
+);
+
+export interface PreviewPhone {
+  id: number;
+  mac: string;
+  extension: string;
+  installedVersion: string | null;
+  registered: boolean;
+}
+
+/** One model to one version across many PBXes, in waves (issue 13); the fleet workflow's record. */
+export const fleetRollouts = pgTable('fleet_rollouts', {
+  id: text('id').primaryKey(),
+  workflowId: text('workflow_id').notNull(),
+  modelId: text('model_id')
+    .notNull()
+    .references(() => phoneModels.id),
+  targetVersion: text('target_version').notNull(),
+  who: text('who').notNull(),
+  status: text('status', { enum: ROLLOUT_STATUSES }).notNull(),
+  reason: jsonb('reason').$type<Reason>(),
+  /** The PBX ids of each wave, in order. */
+  waves: jsonb('waves').$type<string[][]>().notNull(),
+  /** The wave running or last run (0-based). */
+  currentWave: integer('current_wave').notNull().default(0),
+  canarySize: integer('canary_size'),
+  /** How each PBX came out: skipped (with its reason) or its rollout. */
+  pbxStates: jsonb('pbx_states').$type<Record<string, unknown>>().notNull().default({}),
+  startedAt: ts('started_at').notNull().defaultNow(),
+  finishedAt: ts('finished_at'),
+});
 
 /** R14: append-only journal of every state change (also written to firmware-journal.log). */
 export const journal = pgTable(

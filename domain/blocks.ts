@@ -1,5 +1,7 @@
 /** R12: when many phones of one type need updating, they go in blocks of 50, one block after another. */
 export const BLOCK_SIZE = 50;
+/** How long a block waits for its phones to come back on the target (the block activity's deadline). */
+export const BLOCK_TIMEOUT_MS = 10 * 60_000;
 
 export function rolloutBlocks<T>(phones: readonly T[], size: number = BLOCK_SIZE): T[][] {
   if (!Number.isInteger(size) || size < 1)

@@ -18,6 +18,9 @@ export { PBX_ID_PATTERN };
 export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,79}$/;
 /** A rollout is known by the run id of its workflow: a UUID as Temporal makes them. */
 export const ROLLOUT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A rollout preview (issue 13) and a fleet rollout are known by a UUID the API makes for them. */
+export const PREVIEW_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const FLEET_ROLLOUT_ID_PATTERN = PREVIEW_ID_PATTERN;
 /** A button's answer that came later (issue 11): `<update id>.<run id>`, two UUIDs. */
 export const ACTION_ID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -83,6 +86,16 @@ export const RolloutIdSchema = z
   .string()
   .regex(ROLLOUT_ID_PATTERN, 'a rollout id is the run id of its workflow (a UUID)')
   .meta({ example: '0193e3f2-7c1d-7000-8000-5b1f0e2a9c41' });
+
+export const PreviewIdSchema = z
+  .string()
+  .regex(PREVIEW_ID_PATTERN, 'a preview id as a preview answer gave it (a UUID)')
+  .meta({ example: '0193e3f2-7c1d-7000-8000-00000000a001' });
+
+export const FleetRolloutIdSchema = z
+  .string()
+  .regex(FLEET_ROLLOUT_ID_PATTERN, 'a fleet rollout id as its creation gave it (a UUID)')
+  .meta({ example: '0193e3f2-7c1d-7000-8000-00000000f001' });
 
 export const ActionIdSchema = z
   .string()

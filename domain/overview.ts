@@ -34,6 +34,16 @@ export interface OverviewInput {
   catalogReleases: Array<{ modelIds: string[]; version: string; withdrawn: boolean }>;
   /** Stored R7 settings; a type missing here has Auto-Update on. */
   autoUpdate: Array<{ modelId: string; autoUpdate: boolean }>;
+  /** Types held at a version (issue 13); absent: none held. */
+  holds?: Array<{ modelId: string } & TypeHold>;
+}
+
+/** A type held at a version (issue 13): no update beyond it; who held it, why, when. */
+export interface TypeHold {
+  version: string;
+  who: string;
+  why: string;
+  at: string;
 }
 
 export interface VersionInUse {
@@ -52,6 +62,8 @@ export interface OverviewRow {
   newestAvailable: string | null;
   imageFirmware: string | null;
   autoUpdate: boolean;
+  /** Issue 13: held at a version, or null. */
+  hold: TypeHold | null;
 }
 
 export function vendorLabel(vendor: string): string {
@@ -100,9 +112,14 @@ export function firmwareOverview(input: OverviewInput): OverviewRow[] {
       newestAvailable,
       imageFirmware,
       autoUpdate: input.autoUpdate.find((s) => s.modelId === type.modelId)?.autoUpdate ?? true,
+      hold: holdOf(input.holds?.find((h) => h.modelId === type.modelId)),
     });
   }
   return rows.sort((a, b) => a.vendor.localeCompare(b.vendor) || a.model.localeCompare(b.model));
+}
+
+function holdOf(h: ({ modelId: string } & TypeHold) | undefined): TypeHold | null {
+  return h ? { version: h.version, who: h.who, why: h.why, at: h.at } : null;
 }
 
 /** Merges counts per version; newest first, unknown last. */

@@ -16,6 +16,10 @@ export const REASON_TEMPLATES = {
   'nothing-offered': 'the firmware server offers nothing for this type',
   'automatic-off': 'automatic download and installation are off (R8)',
   'automatic-switched-off': 'automatic download and installation were switched off (R8)',
+  'type-held': '{model} is held at {version}: no update beyond it',
+  'nothing-above-target': 'no phone runs a version above {version}',
+  'downgrade-not-allowed': '{vendor} phones only upgrade: a downgrade to {version} is not possible',
+  'version-not-older': '{version} is not older than every phone of the type runs',
   // How a rollout ended
   'auto-update-switched-off': 'Auto-Update was switched off during the rollout (R7)',
   'firmware-not-stored': 'firmware {version} for {model} is not stored on the PBX',
@@ -25,8 +29,34 @@ export const REASON_TEMPLATES = {
   'rollout-error': 'the rollout stopped on an error: {error}',
   'workflow-closed': 'the rollout workflow ended ({closeStatus}) before it recorded its end',
   'cancelled-by-admin': 'cancelled by {who}',
+  'cancelled-with-fleet': 'cancelled with its fleet rollout by {who}',
   'phones-failed': '{failed} of {total} phones did not reach {version}',
   'no-phone-updated': 'none of {total} phones reached {version}',
+  // Why a running rollout stopped or waits (status paused or halted)
+  'canary-failed': 'the canary did not succeed: {failed} of {phones} canary phones failed on {version}',
+  'canary-unreached': 'the canary did not succeed: none of its {phones} phones could be reached',
+  'block-failure-rate':
+    '{failed} of {phones} phones offered {version} in block {block} failed (more than {percent} %)',
+  'failed-blocks-in-row': '{blocks} blocks in a row had failed phones (blocks {first} to {block})',
+  'paused-by-admin': 'paused by {who}',
+  'outside-window': 'outside the maintenance window {start}–{end} ({timeZone}); continues at {opensAt}',
+  'fleet-paused': 'paused with its fleet rollout by {who}',
+  'type-held-meanwhile': 'the type was held below the target while the rollout ran: {error}',
+  // Why an admin's pause, resume, cancel or retry was refused
+  'rollout-ended': 'the rollout has ended ({status})',
+  'rollout-halted-already': 'the rollout is halted already ({reason}): resume or cancel it',
+  'rollout-paused-already': 'the rollout is paused already (by {who})',
+  'rollout-not-paused': 'the rollout is not paused or halted ({status})',
+  'no-parked-phones': 'the rollout has no parked phones',
+  // How a fleet rollout stands
+  'wave-failed': 'wave {wave} did not succeed: {pbxes}',
+  'pbx-rollout-halted': 'the rollout on PBX {pbxId} halted: {reason}',
+  'pbx-skipped': 'PBX {pbxId} skipped: {reason}',
+  'pbx-gone': 'PBX {pbxId} is no longer registered',
+  'fleet-download-failed': 'firmware {version} could not be downloaded: {error}',
+  'fleet-pbxes-missed': '{missed} of {total} PBXes did not reach {version}',
+  'no-phones-of-type': 'no phone of {model} on this PBX',
+  'no-update-moment': 'no weekly update moment is configured (R11)',
   // What became of one phone
   'no-registration': 'no SIP registration',
   'registration-expired': 'SIP registration expired',
@@ -41,6 +71,13 @@ export const REASON_TEMPLATES = {
   'no-provisioning-after-notify': 'answered the NOTIFY but never fetched its provisioning',
   'never-contacted': 'has never contacted the PBX, so its firmware version is unknown',
   'block-not-run': 'its block was not run',
+  // How a rollout differs from the preview an admin saw
+  'added-since-preview': 'not in the preview: its phone reported an older version after the preview was made',
+  'joined-late': 'registered while the rollout ran and joined block {block}',
+  'removed-since-preview': 'in the preview, not in the rollout: {why}',
+  'offline-at-block': 'offline when its block {block} ran',
+  'moved-block': 'previewed in block {planned}, planned in block {block}: {why}',
+  'retried-in-block': 'failed and was tried again: attempt {attempts} in block {block}',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_TEMPLATES;

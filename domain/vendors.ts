@@ -20,3 +20,26 @@ export function isVendor(v: unknown): v is Vendor {
 export function modelIdOf(vendor: Vendor, model: string): string {
   return `${vendor}-${model.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 }
+
+/**
+ * Whether a vendor's phones install an older firmware when provisioning offers one: what a deliberate downgrade
+ * (issue 13) needs.
+ *   Gigaset Nx70/N610: a newer version is installed, "an older one is ignored (no downgrade)" (spec PHONES.md,
+ *                      Gigaset pro wiki): never offered a downgrade.
+ *   Snom:              downgrades through the firmware image URL are documented, with their caveats
+ *                      (helpdesk.snom.com, solution 6000187341, "unable to upgrade/downgrade after downgrade from
+ *                      8.9.3.x to 8.7.5.x").
+ *   Yealink,
+ *   Grandstream:       the phone flashes the image its provisioning names; no vendor statement found that refuses an
+ *                      older one (unconfirmed).
+ */
+export const DOWNGRADE_ALLOWED: Record<Vendor, boolean> = {
+  yealink: true,
+  snom: true,
+  grandstream: true,
+  gigaset: false,
+};
+
+export function allowsDowngrade(vendor: string): boolean {
+  return isVendor(vendor) && DOWNGRADE_ALLOWED[vendor];
+}

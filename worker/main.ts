@@ -12,6 +12,7 @@ import {
   createLifecycleActivities,
   createPhoneActivities,
 } from '../activities/index.ts';
+import { BLOCK_HEARTBEAT_THROTTLE } from '../activities/update-block.ts';
 import { connectDb } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -133,6 +134,7 @@ if (config.worker.roles.has('phones')) {
       ),
       activities: createPhoneActivities(deps, phoneEdge),
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentBlocks,
+      maxHeartbeatThrottleInterval: BLOCK_HEARTBEAT_THROTTLE,
     }),
   );
 }

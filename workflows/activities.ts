@@ -1,11 +1,20 @@
 /** Activity proxies with the timeouts and retry policies each kind of work needs. */
-import { proxyActivities, type ActivityOptions as TemporalActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  type ActivityOptions as TemporalActivityOptions,
+} from '@temporalio/workflow';
 import type { DownloadActivityFns, LifecycleActivityFns, PhoneActivityFns } from '../activities/contracts.ts';
 import { DEFAULT_QUEUES, type TaskQueueNames } from './messages.ts';
 
 export interface ActivityOptions {
   /** The rollout's blocks: how long one may wait for a phone edge to pick it up (the rollout then says so). */
   phonesScheduleToStart?: string;
+  /**
+   * A cancelled block (an admin cancelled its rollout) is waited for until it stopped and withdrew its approvals,
+   * so the rollout's end is recorded after the last approval went (issue 13).
+   */
+  waitForBlockCancellation?: boolean;
 }
 
 export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: ActivityOptions = {}) {
@@ -54,18 +63,21 @@ export function activitiesFor(queues: TaskQueueNames = DEFAULT_QUEUES, options: 
     startToCloseTimeout: '45 minutes',
     heartbeatTimeout: '30 seconds',
     ...(options.phonesScheduleToStart ? { scheduleToStartTimeout: options.phonesScheduleToStart } : {}),
+    ...(options.waitForBlockCancellation
+      ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }
+      : {}),
     retry: {
       initialInterval: '5 seconds',
       backoffCoefficient: 2,
       maximumInterval: '1 minute',
-      nonRetryableErrorTypes: ['InvalidBlock', 'AutoUpdateOff'],
+      nonRetryableErrorTypes: ['InvalidBlock', 'AutoUpdateOff', 'TypeHeld'],
     },
   };
   const phones = proxyActivities<PhoneActivityFns>(phoneOptions);
 
   /**
    * The same activities with a one-line summary the Temporal UI shows beside the scheduled activity (user metadata),
-   * e.g. "download yealink-t54w 96.86.0.70" or "block 2 of 4: 50 phones of yealink-t54w → 96.86.0.70".
+   * e.g. "download yealink-t54w 96.86.0.70" or "block 2: 50 phones of yealink-t54w → 96.86.0.70".
    */
   const downloadsAs = (summary: string) =>
     proxyActivities<DownloadActivityFns>({ ...downloadOptions, summary });

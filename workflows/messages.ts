@@ -8,13 +8,18 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   CheckNowResult,
   DownloadNowResult,
+  FleetRolloutSummary,
   ManualRequest,
   PbxEvent,
   PbxEventResult,
+  RetryParked,
+  RolloutControl,
   RolloutSummary,
+  StartTypeRollout,
   TypeDecision,
   UpdateNowResult,
 } from '../domain/contract.ts';
+import type { Reason } from '../domain/reasons.ts';
 import type { RolloutStatus } from '../domain/rollout.ts';
 import type { WeeklyMoment } from '../domain/timing.ts';
 
@@ -27,18 +32,25 @@ export {
   PbxEventResultSchema,
   PhoneOutcomeSchema,
   ReasonSchema,
+  RetryParkedSchema,
+  RolloutControlSchema,
   RolloutStatusSchema,
   RolloutSummarySchema,
+  StartTypeRolloutSchema,
   TypeDecisionSchema,
   UpdateNowResultSchema,
 } from '../domain/contract.ts';
 export type {
   CheckNowResult,
   DownloadNowResult,
+  FleetRolloutSummary,
   ManualRequest,
   PbxEvent,
   PbxEventResult,
+  RetryParked,
+  RolloutControl,
   RolloutSummary,
+  StartTypeRollout,
   TypeDecision,
   UpdateNowResult,
   WeeklyMoment,
@@ -98,6 +110,8 @@ export const checkNowUpdate = defineUpdate<CheckNowResult, [ManualRequest]>('che
 export const downloadNowUpdate = defineUpdate<DownloadNowResult, [ManualRequest]>('downloadNow');
 export const updateNowUpdate = defineUpdate<UpdateNowResult, [ManualRequest]>('updateNow');
 export const pbxEventUpdate = defineUpdate<PbxEventResult, [PbxEvent]>('pbxEvent');
+/** Issue 13: one type's rollout with options (its own canary, only some phones, a deliberate downgrade). */
+export const startTypeRolloutUpdate = defineUpdate<TypeDecision, [StartTypeRollout]>('startTypeRollout');
 /** R8 / R11 / R7 changed in the database: the workflow reloads its settings. */
 export const settingsChangedSignal = defineSignal<[{ who: string }]>('settingsChanged');
 export const statusQuery = defineQuery<LifecycleStatus>('status');
@@ -112,9 +126,57 @@ export interface RolloutArgs {
   targetVersion: string;
   why: 'schedule' | 'manual' | 'trigger';
   who: string;
+  /** Issue 13: a deliberate downgrade (phones above the target go); upgrade when absent. */
+  direction?: 'upgrade' | 'downgrade';
+  /** This rollout's own canary size. */
+  canarySize?: number;
+  /** Only these phones (parked ones an admin retries after the rollout ended). */
+  phoneIds?: number[];
+  /** One PBX of a fleet rollout's wave. */
+  fleet?: { fleetRolloutId: string; wave: number };
 }
 
 export const rolloutProgressQuery = defineQuery<RolloutSummary>('progress');
+/** Issue 13: admin control of one rollout (API → rollout workflow), answered with how it stands then. */
+export const pauseRolloutUpdate = defineUpdate<RolloutSummary, [RolloutControl]>('pauseRollout');
+export const resumeRolloutUpdate = defineUpdate<RolloutSummary, [RolloutControl]>('resumeRollout');
+/** Answers once the rollout has recorded its end (approvals withdrawn). */
+export const cancelRolloutUpdate = defineUpdate<RolloutSummary, [RolloutControl]>('cancelRollout');
+export const retryParkedUpdate = defineUpdate<{ rollout: RolloutSummary; phoneIds: number[] }, [RetryParked]>(
+  'retryParked',
+);
+/** A fleet rollout controls its per-PBX rollouts (workflows cannot send Updates; a signal does it). */
+export const fleetControlSignal =
+  defineSignal<[{ action: 'pause' | 'resume' | 'cancel'; who: string }]>('fleetControl');
+
+// ---- fleet rollout (issue 13) --------------------------------------------------------------------
+
+export interface FleetMember {
+  pbxId: string;
+  queues: TaskQueueNames;
+}
+
+export interface FleetArgs {
+  fleetRolloutId: string;
+  modelId: string;
+  model: string;
+  targetVersion: string;
+  /** The PBXes of each wave, in order. */
+  waves: FleetMember[][];
+  who: string;
+  canarySize?: number;
+  queues?: TaskQueueNames;
+}
+
+export const fleetProgressQuery = defineQuery<FleetRolloutSummary>('fleetProgress');
+export const pauseFleetUpdate = defineUpdate<FleetRolloutSummary, [RolloutControl]>('pauseFleet');
+export const resumeFleetUpdate = defineUpdate<FleetRolloutSummary, [RolloutControl]>('resumeFleet');
+export const cancelFleetUpdate = defineUpdate<FleetRolloutSummary, [RolloutControl]>('cancelFleet');
+/** A per-PBX rollout of a fleet tells its fleet when it halts, pauses or goes on. */
+export const fleetMemberSignal =
+  defineSignal<[{ pbxId: string; rolloutId: string; status: RolloutStatus; reason: Reason | null }]>(
+    'fleetMember',
+  );
 
 // ---- trigger child (R13) -------------------------------------------------------------------------
 
@@ -147,6 +209,7 @@ export const workflowIds = {
   /** Before R12 named the type only: kept for histories recorded then (replay). */
   rolloutPerVersion: (pbxId: string, model: string, version: string) =>
     `pbx/${pbxId}/rollout/${model}/${version}`,
+  fleet: (fleetRolloutId: string) => `fleet-rollout/${fleetRolloutId}`,
   /** Unique per event: the kind, the type for (c), the moment and a deterministic random suffix. */
   trigger: (pbxId: string, kind: string, at: Date, modelId?: string, suffix?: string) =>
     `pbx/${pbxId}/trigger/${kind}${modelId ? `/${modelId}` : ''}/${at.toISOString()}${suffix ? `-${suffix}` : ''}`,

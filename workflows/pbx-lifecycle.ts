@@ -47,7 +47,9 @@ import {
   type PbxEventResult,
   PbxEventSchema,
   pbxEventUpdate,
+  StartTypeRolloutSchema,
   settingsChangedSignal,
+  startTypeRolloutUpdate,
   statusQuery,
   updateNowUpdate,
   workflowIds,
@@ -295,6 +297,36 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
       };
     },
     { validator: validateManual },
+  );
+
+  // Issue 13: one type's rollout with options — its own canary, parked phones retried after their rollout ended,
+  // a deliberate downgrade. R7 and R12 as for Update now.
+  setHandler(
+    startTypeRolloutUpdate,
+    async (req) => {
+      await condition(() => ready);
+      const [decision] = await track('updating', () =>
+        startRollouts(
+          rolloutCtx,
+          [req.modelId],
+          { why: 'manual', who: req.who },
+          {
+            ...(req.canarySize !== undefined ? { canarySize: req.canarySize } : {}),
+            ...(req.phoneIds ? { phoneIds: req.phoneIds } : {}),
+            ...(req.downgradeTo ? { downgradeTo: req.downgradeTo } : {}),
+          },
+        ),
+      );
+      return (
+        decision ?? {
+          modelId: req.modelId,
+          model: req.modelId,
+          status: 'nothing-to-do',
+          reason: reason('no-phones-of-type', { model: req.modelId }),
+        }
+      );
+    },
+    { validator: (req) => assertValid(StartTypeRolloutSchema, req) },
   );
 
   setHandler(

@@ -18,13 +18,20 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Actor, CheckReport, DownloadResult } from '../activities/contracts.ts';
-import { reason } from '../domain/reasons.ts';
+import type {
+  Actor,
+  CheckReport,
+  DownloadResult,
+  RolloutPlan,
+  StartRolloutResult,
+} from '../activities/contracts.ts';
+import { type Reason, reason } from '../domain/reasons.ts';
 import type { RolloutStatus } from '../domain/rollout.ts';
 import type { Activities } from './activities.ts';
 import {
   type CheckNowResult,
   type RolloutArgs,
+  type RolloutSummary,
   type TaskQueueNames,
   type TypeDecision,
   workflowIds,
@@ -37,6 +44,33 @@ import {
   RolloutStatusAttr,
   TargetVersionAttr,
 } from './search-attributes.ts';
+
+/** Refuses an Update in its validator (before it reaches the history), with the reason's code for the API. */
+/** A rollout in which no phone reached the target fails as an execution too, carrying its summary. */
+export function rolloutFailed(result: RolloutSummary): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'RolloutFailed',
+    message: result.summary,
+    details: [result],
+    nonRetryable: true,
+  });
+}
+
+/**
+ * How a rollout ended before any phone was touched, if it did: `{ ended, reason }` today, `{ refused }` in
+ * histories recorded before a rollout whose firmware is gone ended `failed` (they still replay).
+ */
+export function startEnded(
+  start: StartRolloutResult | { refused: Reason },
+): { status: Extract<RolloutStatus, 'refused' | 'failed'>; reason: Reason } | null {
+  if ('refused' in start && start.refused) return { status: 'refused', reason: start.refused };
+  if ('ended' in start && start.ended !== undefined) return { status: start.ended, reason: start.reason };
+  return null;
+}
+
+export function refuse(why: Reason): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'ControlRefused', message: why.text, details: [why] });
+}
 
 export function errorMessage(err: unknown): string {
   if ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause)
@@ -142,7 +176,7 @@ export interface RunningRollout {
 }
 
 /** The word a closed rollout child ended with; records the end itself when the child could not (terminated). */
-async function awaitRolloutEnd(
+export async function awaitRolloutEnd(
   acts: Activities,
   pbxId: string,
   handle: ChildWorkflowHandle<typeof phoneRollout>,
@@ -168,10 +202,64 @@ async function awaitRolloutEnd(
   }
 }
 
+/** Options of one type's rollout (issue 13): its own canary, only some phones, a deliberate downgrade. */
+export interface RolloutOptions {
+  canarySize?: number;
+  phoneIds?: number[];
+  downgradeTo?: string;
+}
+
 /**
- * R7 + R11/R12: for each type, start a rollout child to the newest local firmware — unless Auto-Update is off
- * (refused, journaled, visible to the caller), nothing needs it, or one is already running (R12: one rollout per
- * PBX and type, whoever started it: the workflow id names the type, so Temporal refuses a second one).
+ * Starts a rollout child (R12: its workflow id names the PBX and type, so Temporal refuses a second one while one
+ * is open) and watches for its end; the end settles with the child's final word.
+ */
+export async function startRolloutChild(
+  acts: Activities,
+  args: RolloutArgs,
+  workflowId: string,
+  summary: string,
+): Promise<Omit<RunningRollout, 'modelId'>> {
+  const handle = await startChild(phoneRollout, {
+    workflowId,
+    args: [args],
+    taskQueue: workflowInfo().taskQueue,
+    typedSearchAttributes: [
+      { key: PbxIdAttr, value: args.pbxId },
+      { key: PhoneModelAttr, value: args.modelId },
+      { key: FirmwarePhaseAttr, value: 'rollout' },
+      { key: TargetVersionAttr, value: args.targetVersion },
+      { key: RolloutStatusAttr, value: 'running' },
+    ],
+    staticSummary: summary,
+  });
+  return {
+    workflowId,
+    targetVersion: args.targetVersion,
+    handle,
+    ended: awaitRolloutEnd(acts, args.pbxId, handle),
+  };
+}
+
+/** Why a type has nothing to roll out, from its plan (R6 all current, a hold, no firmware, a downgrade). */
+function nothingToDo(plan: RolloutPlan, options: RolloutOptions): Reason {
+  const held =
+    plan.heldBack && plan.heldAt ? reason('type-held', { model: plan.model, version: plan.heldAt }) : null;
+  if (!plan.targetVersion) return held ?? reason('no-local-firmware');
+  if (options.downgradeTo) return reason('nothing-above-target', { version: plan.targetVersion });
+  if (held) return held;
+  return plan.phonesUnknownVersion > 0
+    ? reason('all-current-some-unknown', {
+        version: plan.targetVersion,
+        notContacted: plan.phonesUnknownVersion,
+      })
+    : reason('all-current', { version: plan.targetVersion });
+}
+
+/**
+ * R7 + R11/R12: for each type, start a rollout child to the newest local firmware (not beyond the type's hold) —
+ * unless Auto-Update is off (refused, journaled, visible to the caller), nothing needs it, or one is already
+ * running (R12: one rollout per PBX and type, whoever started it: the workflow id names the type, so Temporal
+ * refuses a second one).
  */
 export async function startRollouts(
   ctx: {
@@ -183,9 +271,15 @@ export async function startRollouts(
   },
   modelIds: string[] | undefined,
   actor: { why: 'schedule' | 'manual' | 'trigger'; who: string },
+  options: RolloutOptions = {},
 ): Promise<TypeDecision[]> {
   const { acts, pbxId, running } = ctx;
-  const plans = await acts.bookkeeping.planRollouts({ pbxId, ...(modelIds ? { modelIds } : {}) });
+  const plans = await acts.bookkeeping.planRollouts({
+    pbxId,
+    ...(modelIds ? { modelIds } : {}),
+    ...(options.downgradeTo ? { targetVersion: options.downgradeTo, direction: 'downgrade' as const } : {}),
+    ...(options.phoneIds ? { phoneIds: options.phoneIds } : {}),
+  });
   const decisions: TypeDecision[] = [];
   const idPerType = patched('rollout-id-per-type');
   for (const plan of plans) {
@@ -202,22 +296,8 @@ export async function startRollouts(
       });
       continue;
     }
-    if (!plan.targetVersion) {
-      decisions.push({ ...base, status: 'nothing-to-do', reason: reason('no-local-firmware') });
-      continue;
-    }
-    if (plan.phonesNeedingUpdate === 0) {
-      decisions.push({
-        ...base,
-        status: 'nothing-to-do',
-        reason:
-          plan.phonesUnknownVersion > 0
-            ? reason('all-current-some-unknown', {
-                version: plan.targetVersion,
-                notContacted: plan.phonesUnknownVersion,
-              })
-            : reason('all-current', { version: plan.targetVersion }),
-      });
+    if (!plan.targetVersion || plan.phonesNeedingUpdate === 0) {
+      decisions.push({ ...base, status: 'nothing-to-do', reason: nothingToDo(plan, options) });
       continue;
     }
     const target = plan.targetVersion;
@@ -245,32 +325,22 @@ export async function startRollouts(
       pbxId,
       modelId: plan.modelId,
       model: plan.model,
-      targetVersion: plan.targetVersion,
+      targetVersion: target,
       why: actor.why,
       who: actor.who,
       queues: ctx.queues,
+      ...(options.downgradeTo ? { direction: 'downgrade' as const } : {}),
+      ...(options.canarySize !== undefined ? { canarySize: options.canarySize } : {}),
+      ...(options.phoneIds ? { phoneIds: options.phoneIds } : {}),
     };
     try {
-      const handle = await startChild(phoneRollout, {
+      const child = await startRolloutChild(
+        acts,
+        args,
         workflowId,
-        args: [args],
-        taskQueue: workflowInfo().taskQueue,
-        typedSearchAttributes: [
-          { key: PbxIdAttr, value: pbxId },
-          { key: PhoneModelAttr, value: plan.modelId },
-          { key: FirmwarePhaseAttr, value: 'rollout' },
-          { key: TargetVersionAttr, value: plan.targetVersion },
-          { key: RolloutStatusAttr, value: 'running' },
-        ],
-        staticSummary: `Rollout ${plan.model} → ${plan.targetVersion} on ${pbxId} (${plan.phonesNeedingUpdate} phones, ${actor.why})`,
-      });
-      const entry: RunningRollout = {
-        modelId: plan.modelId,
-        workflowId,
-        targetVersion: plan.targetVersion,
-        handle,
-        ended: awaitRolloutEnd(acts, pbxId, handle),
-      };
+        `${options.downgradeTo ? 'Downgrade' : 'Rollout'} ${plan.model} → ${target} on ${pbxId} (${plan.phonesNeedingUpdate} phones, ${actor.why})`,
+      );
+      const entry: RunningRollout = { modelId: plan.modelId, ...child };
       running.set(plan.modelId, entry);
       void entry.ended.finally(() => {
         if (running.get(plan.modelId) === entry) running.delete(plan.modelId);
@@ -280,7 +350,7 @@ export async function startRollouts(
         ...base,
         status: 'started',
         workflowId,
-        targetVersion: plan.targetVersion,
+        targetVersion: target,
         phones: plan.phonesNeedingUpdate,
       });
     } catch (err) {

@@ -145,8 +145,14 @@ function firmwaresBody(l: Labels) {
       <button type="button" id="check-now" data-action="check-now">${l.checkNow}</button>
       <button type="button" id="download-now" data-action="download-now">${l.downloadNow}</button>
       <button type="button" id="update-now" data-action="update-now">${l.updateNow}</button>
+      <button type="button" id="preview-now" class="secondary">${l.preview}</button>
     </p>
     <div id="action-result" role="status" aria-live="polite"></div>
+    <div id="preview" class="panel" hidden>
+      <h3 id="preview-title" tabindex="-1">${l.previewTitle}</h3>
+      <p>${l.previewHint}</p>
+      <div id="preview-types"></div>
+    </div>
   </section>
   <section id="rollouts-section" aria-labelledby="rollouts-title">
     <h2 id="rollouts-title">${l.rollouts}</h2>

@@ -3,6 +3,7 @@ import type { OverviewInput } from '../../domain/overview.ts';
 import type { Db } from '../client.ts';
 import { compileStatement } from '../prepared.ts';
 import { catalogReleases, localFirmware, phoneModels, phoneVersionCounts, typeSettings } from '../schema.ts';
+import { listTypeHolds } from './type-holds.ts';
 
 /**
  * Phones per type and reported version (null = not reported yet) of one PBX, from the counts the database keeps
@@ -58,13 +59,16 @@ const overviewInput = compileStatement<'pbxId'>(sql`
 
 /** Everything the R6 overview rule needs for one PBX (one statement; none of it reads every phone). */
 export async function loadOverviewInput(db: Db, pbxId: string): Promise<OverviewInput> {
-  const [row] = await overviewInput.run<{
-    installed: OverviewInput['installed'];
-    types: Array<Omit<OverviewInput['types'][number], 'accounts'>>;
-    localFirmware: OverviewInput['localFirmware'];
-    catalogReleases: OverviewInput['catalogReleases'];
-    autoUpdate: OverviewInput['autoUpdate'];
-  }>(db, { pbxId });
+  const [[row], holds] = await Promise.all([
+    overviewInput.run<{
+      installed: OverviewInput['installed'];
+      types: Array<Omit<OverviewInput['types'][number], 'accounts'>>;
+      localFirmware: OverviewInput['localFirmware'];
+      catalogReleases: OverviewInput['catalogReleases'];
+      autoUpdate: OverviewInput['autoUpdate'];
+    }>(db, { pbxId }),
+    listTypeHolds(db, pbxId),
+  ]);
   if (!row || row.installed.length === 0) {
     return { types: [], installed: [], localFirmware: [], catalogReleases: [], autoUpdate: [] };
   }
@@ -76,5 +80,12 @@ export async function loadOverviewInput(db: Db, pbxId: string): Promise<Overview
     localFirmware: row.localFirmware,
     catalogReleases: row.catalogReleases,
     autoUpdate: row.autoUpdate,
+    holds: holds.map((h) => ({
+      modelId: h.modelId,
+      version: h.version,
+      who: h.who,
+      why: h.why,
+      at: h.at.toISOString(),
+    })),
   };
 }

@@ -54,6 +54,7 @@ export async function latestRolloutResults(db: Db, pbxId: string, phoneIds: numb
       rolloutStatus: rollouts.status,
       startedAt: rollouts.startedAt,
       outcome: rolloutResults.outcome,
+      lastOutcome: rolloutResults.lastOutcome,
       fromVersion: rolloutResults.fromVersion,
       reportedVersion: rolloutResults.reportedVersion,
       reason: rolloutResults.reason,

@@ -1,5 +1,5 @@
 /** Reads of finished and running rollouts (R12) with their per-phone results, for the admin API. */
-import { and, asc, desc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { rolloutResults, rollouts } from '../schema.ts';
 
@@ -54,4 +54,14 @@ export async function listRolloutResults(
     .where(and(...where))
     .orderBy(asc(rolloutResults.phoneAccountId))
     .limit(page.limit);
+}
+
+/** Phones parked in these rollouts (issue 13): tried every attempt, kept with their last reason. */
+export async function listParkedPhones(db: Db, rolloutIds: string[]): Promise<RolloutResultRow[]> {
+  if (rolloutIds.length === 0) return [];
+  return db
+    .select()
+    .from(rolloutResults)
+    .where(and(inArray(rolloutResults.rolloutId, rolloutIds), eq(rolloutResults.outcome, 'parked')))
+    .orderBy(asc(rolloutResults.rolloutId), asc(rolloutResults.phoneAccountId));
 }

@@ -3,7 +3,7 @@
  * notified, and its outcome the moment it is known. A retried block reads it back, so no phone is notified twice
  * and a phone this rollout updated stays `updated` whatever the retry sees.
  */
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import type { Reason } from '../../domain/reasons.ts';
 import { countOutcomes, type PhoneOutcome, type RolloutCounts } from '../../domain/rollout.ts';
 import type { Db } from '../client.ts';
@@ -19,12 +19,16 @@ export interface BlockPhone {
   fromVersion: string | null;
 }
 
-/** The rollout's plan, recorded when it starts: each phone below the target with its block, no outcome yet. */
+/**
+ * The rollout's plan, recorded when it starts: each phone to update with its planned block, no outcome yet. A
+ * rollout started before issue 13 ran its blocks as planned, so its `block` is the planned one from the start.
+ */
 export async function planBlocks(
   db: Db,
   rolloutId: string,
   blocks: BlockPhone[][],
   firstBlock = 0,
+  o: { joined?: boolean; runBlockKnown?: boolean } = {},
 ): Promise<void> {
   const rows = blocks.flatMap((phones, i) =>
     phones.map((p) => ({
@@ -32,7 +36,9 @@ export async function planBlocks(
       phoneAccountId: p.id,
       mac: p.mac,
       extension: p.extension,
-      block: firstBlock + i,
+      plannedBlock: firstBlock + i,
+      block: o.runBlockKnown === false ? null : firstBlock + i,
+      joined: o.joined ?? false,
       fromVersion: p.fromVersion,
     })),
   );
@@ -45,8 +51,8 @@ export async function planBlocks(
 }
 
 /**
- * Starts the phones' block (first attempt) or reads it back (a retry): rows already there keep their notify
- * state, outcome and start time.
+ * Starts the phones' block (an attempt: its block and attempt number are recorded) or reads it back (a retried
+ * activity): rows already started keep their notify state, outcome and start time.
  */
 export async function openBlock(
   db: Db,
@@ -64,9 +70,12 @@ export async function openBlock(
   await db
     .update(rolloutResults)
     .set({
-      blockStartedAt: sql`coalesce(${rolloutResults.blockStartedAt}, ${r.at.toISOString()}::timestamptz)`,
+      block: r.block,
+      attempts: sql`${rolloutResults.attempts} + 1`,
+      retryAt: null,
+      blockStartedAt: r.at,
     })
-    .where(these);
+    .where(and(these, isNull(rolloutResults.blockStartedAt)));
   return db.select().from(rolloutResults).where(these);
 }
 
@@ -99,6 +108,77 @@ export async function recordNotifies(
     states: items.map((i) => i.state),
     ats: isoTimes(items.map((i) => i.at)),
   });
+}
+
+/**
+ * After a failed attempt: the phone waits for its next one (its row starts afresh, remembering the failure and
+ * when the next attempt is due), or it is parked with its last reason.
+ */
+export async function requeueOrPark(
+  db: Db,
+  rolloutId: string,
+  decisions: Array<{ phoneId: number; retryAt: Date } | { phoneId: number; park: true }>,
+): Promise<void> {
+  for (const d of decisions) {
+    const row = and(
+      eq(rolloutResults.rolloutId, rolloutId),
+      eq(rolloutResults.phoneAccountId, d.phoneId),
+      isNotNull(rolloutResults.outcome),
+    );
+    if ('park' in d) {
+      await db
+        .update(rolloutResults)
+        .set({
+          lastOutcome: sql`${rolloutResults.outcome}`,
+          outcome: 'parked',
+          retryAt: null,
+          at: new Date(),
+        })
+        .where(and(row, ne(rolloutResults.outcome, 'parked')));
+    } else {
+      await db
+        .update(rolloutResults)
+        .set({
+          lastOutcome: sql`${rolloutResults.outcome}`,
+          outcome: null,
+          notify: null,
+          blockStartedAt: null,
+          retryAt: d.retryAt,
+          at: new Date(),
+        })
+        .where(row);
+    }
+  }
+}
+
+/** An admin retries parked phones: each gets its attempts afresh, due at once. */
+export async function unparkPhones(
+  db: Db,
+  rolloutId: string,
+  phoneIds: number[] | undefined,
+  at: Date,
+): Promise<number[]> {
+  const rows = await db
+    .update(rolloutResults)
+    .set({ outcome: null, notify: null, blockStartedAt: null, attempts: 0, retryAt: at, at })
+    .where(
+      and(
+        eq(rolloutResults.rolloutId, rolloutId),
+        eq(rolloutResults.outcome, 'parked'),
+        ...(phoneIds ? [inArray(rolloutResults.phoneAccountId, phoneIds)] : []),
+      ),
+    )
+    .returning({ id: rolloutResults.phoneAccountId });
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+/** The rows of some phones of a rollout. */
+export async function rolloutRows(db: Db, rolloutId: string, phoneIds: number[]): Promise<RolloutPhoneRow[]> {
+  if (phoneIds.length === 0) return [];
+  return db
+    .select()
+    .from(rolloutResults)
+    .where(and(eq(rolloutResults.rolloutId, rolloutId), inArray(rolloutResults.phoneAccountId, phoneIds)));
 }
 
 export async function recordNotify(
@@ -185,8 +265,37 @@ export async function rolloutCounts(db: Db, rolloutId: string, total: number): P
   return countOutcomes(total, outcomes);
 }
 
+/**
+ * What an open rollout's record says beside the counts: phones waiting for another attempt, and the block running
+ * now (1-based; null when none is).
+ */
+export async function openRolloutState(
+  db: Db,
+  rolloutId: string,
+): Promise<{ retrying: number; currentBlock: number | null }> {
+  const [row] = await db
+    .select({
+      retrying: sql<number>`count(*) filter (where ${rolloutResults.outcome} is null and ${rolloutResults.retryAt} is not null)::int`,
+      running: sql<
+        number | null
+      >`max(${rolloutResults.block}) filter (where ${rolloutResults.outcome} is null and ${rolloutResults.blockStartedAt} is not null)`,
+    })
+    .from(rolloutResults)
+    .where(eq(rolloutResults.rolloutId, rolloutId));
+  return {
+    retrying: row?.retrying ?? 0,
+    currentBlock: row?.running === null || row?.running === undefined ? null : Number(row.running) + 1,
+  };
+}
+
 /** Stores the counts on the rollout row, where the API and page read them. */
-export async function storeCounts(db: Db, rolloutId: string, c: RolloutCounts, blocksDone?: number) {
+export async function storeCounts(
+  db: Db,
+  rolloutId: string,
+  c: RolloutCounts,
+  blocksDone?: number,
+  blocks?: number,
+) {
   await db
     .update(rollouts)
     .set({
@@ -194,23 +303,93 @@ export async function storeCounts(db: Db, rolloutId: string, c: RolloutCounts, b
       updated: c.updated,
       alreadyCurrent: c.alreadyCurrent,
       failed: c.failed,
+      parked: c.parked,
       notContacted: c.notContacted,
       skipped: c.skipped,
       ...(blocksDone !== undefined
         ? { blocksDone: sql`greatest(${rollouts.blocksDone}, ${blocksDone})` }
         : {}),
+      ...(blocks !== undefined ? { blocks } : {}),
     })
     .where(eq(rollouts.id, rolloutId));
 }
 
-/** Phones of the rollout that never got an outcome (their block did not run, or it stopped): skipped. */
+/**
+ * Phones of the rollout that have no outcome when it ends: one waiting for another attempt keeps the failure of
+ * its last one (and its reason); one whose block never ran (or stopped) is skipped.
+ */
 export async function skipUndecided(db: Db, rolloutId: string, reason: Reason): Promise<number> {
   const rows = await db
     .update(rolloutResults)
-    .set({ outcome: 'skipped', detail: reason.text, reason, at: new Date() })
+    .set({
+      outcome: sql`coalesce(${rolloutResults.lastOutcome}, 'skipped')`,
+      detail: sql`case when ${rolloutResults.lastOutcome} is null then ${reason.text} else ${rolloutResults.detail} end`,
+      reason: sql`case when ${rolloutResults.lastOutcome} is null then ${JSON.stringify(reason)}::jsonb else ${rolloutResults.reason} end`,
+      retryAt: null,
+      at: new Date(),
+    })
     .where(and(eq(rolloutResults.rolloutId, rolloutId), isNull(rolloutResults.outcome)))
     .returning({ id: rolloutResults.phoneAccountId });
   return rows.length;
+}
+
+/**
+ * Late joiners (issue 13): phones now in the rollout's plan. A phone recorded as never contacted starts afresh
+ * (it has reported its version since); a phone the rollout did not know gets a row. Returns how many are new.
+ */
+export async function admitToRollout(
+  db: Db,
+  rolloutId: string,
+  phones: Array<BlockPhone & { plannedBlock: number }>,
+): Promise<number> {
+  let added = 0;
+  for (const p of phones) {
+    const [updated] = await db
+      .update(rolloutResults)
+      .set({
+        outcome: null,
+        reason: null,
+        detail: null,
+        plannedBlock: p.plannedBlock,
+        block: null,
+        joined: true,
+        fromVersion: p.fromVersion,
+        at: new Date(),
+      })
+      .where(
+        and(
+          eq(rolloutResults.rolloutId, rolloutId),
+          eq(rolloutResults.phoneAccountId, p.id),
+          eq(rolloutResults.outcome, 'not-contacted'),
+        ),
+      )
+      .returning({ id: rolloutResults.phoneAccountId });
+    if (updated) continue;
+    const inserted = await db
+      .insert(rolloutResults)
+      .values({
+        rolloutId,
+        phoneAccountId: p.id,
+        mac: p.mac,
+        extension: p.extension,
+        plannedBlock: p.plannedBlock,
+        joined: true,
+        fromVersion: p.fromVersion,
+      })
+      .onConflictDoNothing({ target: [rolloutResults.rolloutId, rolloutResults.phoneAccountId] })
+      .returning({ id: rolloutResults.phoneAccountId });
+    added += inserted.length;
+  }
+  return added;
+}
+
+/** Phone ids of the rollout that may not join it again (already in it, other than never contacted). */
+export async function phonesInRollout(db: Db, rolloutId: string): Promise<Set<number>> {
+  const rows = await db
+    .select({ id: rolloutResults.phoneAccountId, outcome: rolloutResults.outcome })
+    .from(rolloutResults)
+    .where(eq(rolloutResults.rolloutId, rolloutId));
+  return new Set(rows.filter((r) => r.outcome !== 'not-contacted').map((r) => r.id));
 }
 
 /** The phones as a rollout records them (MAC, extension, the version they ran). */

@@ -99,6 +99,10 @@ beforeAll(async () => {
     imageFirmware: true,
   });
   const base = `/api/pbxes/${PBX}`;
+  // Issue 13's safety set so that these rollouts run to their end: a canary of the two good phones, no halt on a
+  // share of failures, one attempt per phone (a failing canary still halts; the admin resumes it below).
+  const settings = { canarySize: 2, haltFailedPercent: 100, haltFailedBlocksInRow: 100, maxAttempts: 1 };
+  expect((await system.call('PATCH', `${base}/rollout-settings`, settings)).status).toBe(200);
   // The firmware comes to the PBX (Download now), then T54W rolls out and T31 is refused (its Auto-Update is off).
   const download = await system.call('POST', `${base}/download-now`, {});
   expect(download.status).toBe(200);
@@ -114,12 +118,22 @@ beforeAll(async () => {
     if (n === 2) await site.powerCycle();
     const update = await system.call('POST', `${base}/update-now`, {});
     expect(update.status).toBe(200);
-    await until(
-      `T54W rollout ${n} ended`,
+    const [stopped] = await until(
+      `T54W rollout ${n} stopped`,
       async () => await system.database.db.select().from(rollouts).where(eq(rollouts.pbxId, PBX)),
       (rows) => rows.length === n && rows.every((r) => r.status !== 'running'),
       120_000,
-    );
+    ).then((rows) => rows.filter((r) => r.status === 'halted'));
+    // The second one's canary is the three failing phones: it halts, and the admin lets it go on to its end.
+    if (stopped) {
+      expect((await system.call('POST', `${base}/rollouts/${stopped.id}/resume`, {})).status).toBe(200);
+      await until(
+        `T54W rollout ${n} ended`,
+        async () => await system.database.db.select().from(rollouts).where(eq(rollouts.pbxId, PBX)),
+        (rows) => rows.every((r) => r.status !== 'running' && r.status !== 'halted'),
+        120_000,
+      );
+    }
   }
   // From here on Update now changes nothing: T54W's Auto-Update goes off too, so every press is refused.
   expect(

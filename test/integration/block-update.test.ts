@@ -314,10 +314,10 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
         timeoutMs: 60_000,
       });
       // The first attempt notifies everyone, then its worker is gone (no heartbeat details survive: the SDK
-      // sends them only every so often).
+      // sends them only every so often). A worker going away is no decision about the rollout: the approvals stay.
       const first = runBlock(input);
       await expect.poll(() => phones.phones.filter((p) => p.notifies === 1).length).toBe(4);
-      first.env.cancel();
+      first.env.cancel('WORKER_SHUTDOWN');
       await first.result.catch(() => undefined);
       // The phones flash and come back on the target meanwhile.
       await expect
@@ -334,6 +334,32 @@ describe('R12: block updates against simulated phones over real UDP and HTTP', (
         .from(rolloutResults)
         .where(eq(rolloutResults.rolloutId, input.rolloutId));
       expect(rows.map((r) => [r.outcome, r.notify])).toEqual(Array(4).fill(['updated', 'answered']));
+    } finally {
+      await phones.close();
+    }
+  });
+
+  it('issue 13: a block cancelled because its rollout was cancelled withdraws every approval of its phones at once', async () => {
+    const fleetOf = await createSimulatedFleet(t.db, { pbxId: pbx.id, models: { 'gigaset-n670': 3 } });
+    const phones = await startFleet(spec(fleetOf), { flashMs: 400, sipTimers: { t1Ms: 100, t2Ms: 800 } });
+    try {
+      await phones.booted;
+      const ids = fleetOf.phones.map((p) => p.id);
+      const input = await blockInput({
+        pbxId: pbx.id,
+        modelId: 'gigaset-n670',
+        targetVersion: TARGETS['gigaset-n670']!.version,
+        phoneIds: ids,
+        timeoutMs: 60_000,
+      });
+      const block = runBlock(input);
+      await expect
+        .poll(async () => (await listPhonesByIds(t.db, pbx.id, ids)).filter((p) => p.firmwareTargetVersion))
+        .toHaveLength(3);
+      block.env.cancel('CANCELLED'); // what the server tells the activity when its workflow cancels it
+      await expect(block.result).rejects.toThrow();
+      const after = await listPhonesByIds(t.db, pbx.id, ids);
+      expect(after.map((p) => p.firmwareTargetVersion)).toEqual([null, null, null]);
     } finally {
       await phones.close();
     }

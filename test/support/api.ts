@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import pino from 'pino';
+import type { ActivityDeps } from '../../activities/deps.ts';
+import { BLOCK_HEARTBEAT_THROTTLE } from '../../activities/update-block.ts';
 import { createApp } from '../../api/app.ts';
 import { createApiToken } from '../../api/tokens.ts';
 import { listPbxes } from '../../db/queries/pbxes.ts';
@@ -52,7 +54,8 @@ export interface ApiHarness {
 
 export async function createApiHarness(options: {
   workflowBundle?: { code: string } | { codePath: string };
-  activities?: object;
+  /** The worker's activities, or a function making them from the harness's own database and config. */
+  activities?: object | ((deps: ActivityDeps) => object);
   env?: Record<string, string>;
   defaultToken?: string;
 }): Promise<ApiHarness> {
@@ -76,11 +79,16 @@ export async function createApiHarness(options: {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   if (options.workflowBundle) {
+    const activities =
+      typeof options.activities === 'function'
+        ? options.activities({ config, db: database.db, logs, logger })
+        : (options.activities ?? {});
     worker = await Worker.create({
       connection: env.nativeConnection,
-      taskQueue,
+      taskQueue: config.taskQueues.lifecycle,
       workflowBundle: options.workflowBundle,
-      activities: options.activities ?? {},
+      activities,
+      maxHeartbeatThrottleInterval: BLOCK_HEARTBEAT_THROTTLE,
     });
     running = worker.run();
   }
@@ -140,6 +148,10 @@ export async function snapshotState(h: ApiHarness) {
     localFirmware: await sql`select * from local_firmware order by pbx_id, model_id, version`,
     journal: await sql`select * from journal order by id`,
     rollouts: await sql`select * from rollouts order by id`,
+    rolloutSettings: await sql`select * from pbx_rollout_settings order by pbx_id`,
+    typeHolds: await sql`select * from type_holds order by pbx_id, model_id`,
+    previews: await sql`select * from rollout_previews order by id`,
+    fleetRollouts: await sql`select * from fleet_rollouts order by id`,
     tokens: await sql`select id, name, token_hash, pbx_id, revoked_at from api_tokens order by id`,
   };
 }

@@ -11,6 +11,7 @@ import {
   type LifecycleStatus,
   pbxEventUpdate,
   settingsChangedSignal,
+  startTypeRolloutUpdate,
   statusQuery,
   updateNowUpdate,
 } from '../../workflows/messages.ts';
@@ -63,6 +64,15 @@ export async function pbxLifecycle(args: LifecycleArgs): Promise<void> {
           text: `stub refuses ${m} for ${req.who}`,
         },
       })),
+    };
+  });
+  setHandler(startTypeRolloutUpdate, (req) => {
+    note('startTypeRollout', req);
+    return {
+      modelId: req.modelId,
+      model: req.modelId,
+      status: 'nothing-to-do' as const,
+      reason: { code: 'all-current' as const, params: { version: '1.2.3' }, text: 'stub: all current' },
     };
   });
   setHandler(

@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { BLOCK_HEARTBEAT_THROTTLE } from '../../activities/update-block.ts';
 import type { LifecycleArgs } from '../../workflows/messages.ts';
 import type { pbxLifecycle } from '../../workflows/pbx-lifecycle.ts';
 import type { FakePbx } from './fake-pbx.ts';
@@ -22,6 +23,7 @@ export async function runLifecycle(
     taskQueue,
     workflowBundle: workflowBundle(),
     activities: pbx.allActivities(),
+    maxHeartbeatThrottleInterval: BLOCK_HEARTBEAT_THROTTLE,
   });
   await worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof pbxLifecycle>('pbxLifecycle', {

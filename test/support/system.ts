@@ -16,6 +16,7 @@ import {
   createLifecycleActivities,
   createPhoneActivities,
 } from '../../activities/index.ts';
+import { BLOCK_HEARTBEAT_THROTTLE } from '../../activities/update-block.ts';
 import { createApp } from '../../api/app.ts';
 import { createApiToken } from '../../api/tokens.ts';
 import { listPbxes } from '../../db/queries/pbxes.ts';
@@ -91,6 +92,7 @@ export async function startSystem(): Promise<System> {
       ...common,
       taskQueue: config.taskQueues.phones,
       activities: createPhoneActivities(deps, edge),
+      maxHeartbeatThrottleInterval: BLOCK_HEARTBEAT_THROTTLE,
     }),
   ];
   const running = workers.map((w) => w.run());

@@ -339,7 +339,7 @@ const cases: Case[] = [
     'version',
   ],
   // rollouts and journal
-  ['unknown rollout status', 'GET', `${P}/rollouts?status=paused`, {}, 400, 'status'],
+  ['unknown rollout status', 'GET', `${P}/rollouts?status=sleeping`, {}, 400, 'status'],
   ['malformed rollout id', 'GET', `${P}/rollouts/no-such-run`, {}, 400, 'rolloutId'],
   ['unknown rollout', 'GET', `${P}/rollouts/0193e3f2-7c1d-7000-8000-00000000dead`, {}, 404, 'rolloutId'],
   ['journal why', 'GET', `${P}/journal?why=whim`, {}, 400, 'why'],

@@ -102,6 +102,7 @@ describe('firmware overview (R6)', () => {
         newestAvailable: null,
         imageFirmware: null,
         autoUpdate: true,
+        hold: null,
       },
       {
         modelId: 'snom-m900',
@@ -114,6 +115,7 @@ describe('firmware overview (R6)', () => {
         newestAvailable: null,
         imageFirmware: '3.2.1',
         autoUpdate: true,
+        hold: null,
       },
       {
         modelId: 'yealink-t54w',
@@ -130,6 +132,7 @@ describe('firmware overview (R6)', () => {
         newestAvailable: '96.86.0.100',
         imageFirmware: null,
         autoUpdate: true,
+        hold: null,
       },
     ]);
   });

@@ -113,6 +113,8 @@ describe('buttons, events and rollouts over the real workflows', () => {
     // Phones that reported an older version need the update; the simulator is not running, so nobody answers.
     await system.database
       .sql`update phone_accounts set installed_version = '96.86.0.45' where pbx_id = ${PBX} and model_id = 'yealink-t54w'`;
+    // One attempt per phone (issue 13's retries would wait 5 minutes before the next one).
+    expect((await system.call('PATCH', `${P}/rollout-settings`, { maxAttempts: 1 })).status).toBe(200);
     const res = await system.call('POST', `${P}/update-now`, { modelIds: ['yealink-t54w'] });
     expect(res.body.decisions).toEqual([
       {
@@ -124,10 +126,27 @@ describe('buttons, events and rollouts over the real workflows', () => {
         phones: 2,
       },
     ]);
+    // Issue 13: both phones are the canary; none of them could be reached, so the rollout halts and says why.
+    const halted = await until(
+      'the rollout to halt',
+      () => system.call('GET', `${P}/rollout-progress`),
+      (r) => r.body.rollouts.some((x: { status: string }) => x.status !== 'running'),
+    );
+    expect(halted.body.rollouts[0]).toMatchObject({
+      status: 'halted',
+      reason: { code: 'canary-unreached', params: { phones: 2 } },
+    });
+    // The admin resumes it: nothing is left to try, and it ends as what it is.
+    const resumed = await system.call(
+      'POST',
+      `${P}/rollouts/${halted.body.rollouts[0].rolloutId}/resume`,
+      {},
+    );
+    expect(resumed.status).toBe(200);
     const progress = await until(
       'the rollout to finish',
       () => system.call('GET', `${P}/rollout-progress`),
-      (r) => r.body.rollouts.some((x: { status: string }) => x.status !== 'running'),
+      (r) => r.body.rollouts.some((x: { status: string }) => x.status !== 'running' && x.status !== 'halted'),
     );
     const rollout = progress.body.rollouts[0];
     expect(rollout).toMatchObject({
@@ -143,9 +162,19 @@ describe('buttons, events and rollouts over the real workflows', () => {
     });
     const detail = await system.call('GET', `${P}/rollouts/${rollout.rolloutId}`);
     expect(detail.status).toBe(200);
-    expect(detail.body.results.map((r: { mac: string; outcome: string }) => [r.mac, r.outcome])).toEqual([
-      ['805ec0300001', 'unreachable'],
-      ['805ec0300002', 'unreachable'],
+    // Each phone had its one attempt (maxAttempts 1) and is parked with what that attempt found: unreachable.
+    expect(
+      detail.body.results.map(
+        (r: { mac: string; outcome: string; lastOutcome: string; attempts: number }) => [
+          r.mac,
+          r.outcome,
+          r.lastOutcome,
+          r.attempts,
+        ],
+      ),
+    ).toEqual([
+      ['805ec0300001', 'parked', 'unreachable', 1],
+      ['805ec0300002', 'parked', 'unreachable', 1],
     ]);
     const history = await system.call('GET', `${P}/rollouts?modelId=yealink-t54w`);
     expect(history.body.rollouts.map((r: { rolloutId: string }) => r.rolloutId)).toEqual([rollout.rolloutId]);
@@ -156,8 +185,8 @@ describe('buttons, events and rollouts over the real workflows', () => {
       updated: 0,
       failed: 2,
       phones: [
-        expect.objectContaining({ mac: '805ec0300001', outcome: 'unreachable' }),
-        expect.objectContaining({ mac: '805ec0300002', outcome: 'unreachable' }),
+        expect.objectContaining({ mac: '805ec0300001', outcome: 'parked', lastOutcome: 'unreachable' }),
+        expect.objectContaining({ mac: '805ec0300002', outcome: 'parked', lastOutcome: 'unreachable' }),
       ],
     });
   });

@@ -26,6 +26,16 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST /api/pbxes/{pbxId}/download-now': {},
   'POST /api/pbxes/{pbxId}/update-now': {},
   'POST /api/pbxes/{pbxId}/events': { kind: 'restarted' },
+  // Issue 13: rollout safety
+  'POST /api/pbxes/{pbxId}/rollouts/{rolloutId}/pause': {},
+  'POST /api/pbxes/{pbxId}/rollouts/{rolloutId}/resume': {},
+  'POST /api/pbxes/{pbxId}/rollouts/{rolloutId}/cancel': {},
+  'POST /api/pbxes/{pbxId}/rollouts/{rolloutId}/retry-parked': {},
+  'POST /api/pbxes/{pbxId}/rollout-previews': { modelIds: ['yealink-t54w'] },
+  'PATCH /api/pbxes/{pbxId}/rollout-settings': { canarySize: 7 },
+  'PUT /api/pbxes/{pbxId}/types/{modelId}/hold': { version: '96.86.0.45', reason: 'tenant test' },
+  'POST /api/pbxes/{pbxId}/types/{modelId}/downgrade': { version: '96.86.0.45', reason: 'tenant test' },
+  'POST /api/pbxes/{pbxId}/types/{modelId}/rollout': { canarySize: 3 },
 };
 
 function fill(template: string, pbxId: string) {
@@ -34,6 +44,7 @@ function fill(template: string, pbxId: string) {
     .replace('{accountId}', String(accountOfB))
     .replace('{modelId}', 'yealink-t54w')
     .replace('{rolloutId}', ROLLOUT_OF_B)
+    .replace('{previewId}', '0193e3f2-7c1d-7000-8000-00000000a00b')
     .replace('{file}', 'firmware-journal.log')
     .replace('{actionId}', '0193e3f2-7c1d-7000-8000-00000000000a.0193e3f2-7c1d-7000-8000-00000000000b');
 }
@@ -125,6 +136,27 @@ describe('tenant isolation (R16)', () => {
     expect(list.body.accounts).toEqual([]);
     const history = await h.call('GET', '/api/pbxes/tenant-a/rollouts', { token: tenantA });
     expect(history.body.rollouts).toEqual([]);
+    expect(await snapshotState(h)).toEqual(before);
+  });
+
+  it('R16 + issue 13: a PBX-scoped token cannot see or start fleet rollouts across PBXes (403), and nothing changes', async () => {
+    const before = await snapshotState(h);
+    const id = '0193e3f2-7c1d-7000-8000-00000000f00b';
+    const calls: Array<[string, string, unknown?]> = [
+      ['GET', '/api/fleet-rollouts'],
+      [
+        'POST',
+        '/api/fleet-rollouts',
+        { modelId: 'yealink-t54w', version: '96.86.0.100', pbxIds: ['tenant-a'] },
+      ],
+      ['GET', `/api/fleet-rollouts/${id}`],
+      ['POST', `/api/fleet-rollouts/${id}/pause`, {}],
+      ['POST', `/api/fleet-rollouts/${id}/resume`, {}],
+      ['POST', `/api/fleet-rollouts/${id}/cancel`, {}],
+    ];
+    for (const [method, path, json] of calls) {
+      expect((await h.call(method, path, { token: tenantA, json })).status, `${method} ${path}`).toBe(403);
+    }
     expect(await snapshotState(h)).toEqual(before);
   });
 

@@ -121,13 +121,14 @@ describe('crash recovery on the dev server', () => {
       ],
     });
 
-    // Kill the worker once the first block is in flight: some phones already on the target, most not yet.
-    await until('the first block to be half way', async () => {
+    // Kill the worker once block 2 is in flight (the canary of 5 is done, issue 13): some phones already on the
+    // target, most not yet.
+    await until('block 2 to be under way', async () => {
       const [row] = await t.db
         .select({ n: count() })
         .from(phoneAccounts)
         .where(eq(phoneAccounts.installedVersion, TARGET));
-      return (row?.n ?? 0) >= 5;
+      return (row?.n ?? 0) >= 15;
     });
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
@@ -145,7 +146,7 @@ describe('crash recovery on the dev server', () => {
       done: PHONES,
       failed: 0,
       updated: PHONES,
-      blocks: 2,
+      blocks: 3, // the canary of 5, 50, 5
     });
 
     const phones = await t.db.select().from(phoneAccounts).where(eq(phoneAccounts.pbxId, pbx.id));
@@ -156,7 +157,7 @@ describe('crash recovery on the dev server', () => {
       total: PHONES,
       updated: PHONES,
       failed: 0,
-      blocksDone: 2,
+      blocksDone: 3,
     });
     const results = await t.db
       .select()

@@ -140,7 +140,7 @@ describe('end to end: API → workflows → firmware server → phones', () => {
     );
   });
 
-  it('Update now takes every phone to the new version, in blocks of 50 (R11, R12)', async () => {
+  it('Update now takes every phone to the new version: a canary of 5, then blocks of 50 (R11, R12, issue 13)', async () => {
     const up = await system.call('POST', `${P}/update-now`, {});
     expect(up.status).toBe(200);
     expect(
@@ -169,7 +169,7 @@ describe('end to end: API → workflows → firmware server → phones', () => {
     expect(new Set(byModel('snom-d785'))).toEqual(new Set(['10.1.184.15']));
     expect(fleet?.stats().versions).toEqual({ '96.86.0.99': 60, '10.1.184.15': 25 });
     const t54w = done.body.rollouts.find((r: { modelId: string }) => r.modelId === 'yealink-t54w');
-    expect(t54w).toMatchObject({ total: 60, blocks: 2, blocksDone: 2, updated: 60 });
+    expect(t54w).toMatchObject({ total: 60, blocks: 3, blocksDone: 3, updated: 60 }); // 5 + 50 + 5
 
     // R6: nothing newer left to show; R14: the journal tells the story.
     const overview = await system.call('GET', `${P}/overview`);

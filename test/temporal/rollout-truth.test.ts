@@ -6,11 +6,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlockInput } from '../../activities/contracts.ts';
-import { pbxEventUpdate, type TriggerResult, updateNowUpdate } from '../../workflows/messages.ts';
+import {
+  pbxEventUpdate,
+  resumeRolloutUpdate,
+  rolloutProgressQuery,
+  type TriggerResult,
+  updateNowUpdate,
+} from '../../workflows/messages.ts';
 import { FakePbx } from '../support/fake-pbx.ts';
 import { runLifecycle } from '../support/lifecycle.ts';
 import { connectDevServer, createTimeSkippingEnv } from '../support/temporal.ts';
 import { weeklyMomentAfter } from '../support/test-clock.ts';
+import { until } from '../support/until.ts';
 
 const TZ = 'Europe/Berlin';
 
@@ -51,6 +58,14 @@ describe('rollouts tell the truth (R12, R7, R13)', () => {
     const u = await updateNow(pbx);
     await u.run(async (workflowId) => {
       const handle = env.client.workflow.getHandle(workflowId);
+      // The canary (all four) fails: the rollout halts; the admin lets it go on, every phone fails its three
+      // attempts and is parked, and the run ends failed.
+      await until(
+        'the canary to halt the rollout',
+        () => handle.query(rolloutProgressQuery),
+        (p) => p.status === 'halted',
+      );
+      await handle.executeUpdate(resumeRolloutUpdate, { args: [{ who: 'alice' }] });
       const failure = await handle.result().then(
         () => null,
         (err: unknown) => err,
@@ -63,6 +78,7 @@ describe('rollouts tell the truth (R12, R7, R13)', () => {
         status: 'failed',
         updated: 0,
         failed: 4,
+        parked: 4,
         total: 4,
         reason: { code: 'no-phone-updated' },
       });
@@ -95,7 +111,7 @@ describe('rollouts tell the truth (R12, R7, R13)', () => {
     });
   });
 
-  it('R7: Auto-Update switched off during a rollout stops it before the next block; it ends cancelled, the rest skipped', async () => {
+  it('R7: Auto-Update switched off during a rollout stops it before the next block (after the canary); it ends cancelled, the rest skipped', async () => {
     const pbx = new FakePbx('r7-midway');
     pbx.addPhones('yealink-t54w', 'T54W', 120, '96.86.0.45');
     pbx.local.set('yealink-t54w', ['96.86.0.70']);
@@ -109,14 +125,14 @@ describe('rollouts tell the truth (R12, R7, R13)', () => {
       const result = await env.client.workflow.getHandle(workflowId).result();
       expect(result).toMatchObject({
         status: 'cancelled',
-        updated: 50,
-        skipped: 70,
+        updated: 5,
+        skipped: 115,
         blocksDone: 1,
         reason: { code: 'auto-update-switched-off' },
       });
     });
     expect(pbx.callsOf('updatePhoneBlock')).toHaveLength(1);
-    expect([...pbx.phones.values()].filter((p) => p.version === '96.86.0.70')).toHaveLength(50);
+    expect([...pbx.phones.values()].filter((p) => p.version === '96.86.0.70')).toHaveLength(5);
   });
 
   it('R7: a block refused because Auto-Update went off (AutoUpdateOff) ends the rollout cancelled and recorded', async () => {
@@ -136,8 +152,8 @@ describe('rollouts tell the truth (R12, R7, R13)', () => {
     await u.run(async (workflowId) => {
       expect(await env.client.workflow.getHandle(workflowId).result()).toMatchObject({
         status: 'cancelled',
-        updated: 50,
-        skipped: 10,
+        updated: 5,
+        skipped: 55,
         reason: { code: 'auto-update-switched-off' },
       });
     });

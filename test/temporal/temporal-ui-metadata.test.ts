@@ -65,7 +65,7 @@ describe('Temporal UI: summaries and current details (issue 12, R9/R10/R11)', ()
       )
         .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'updatePhoneBlock')
         .map(summaryOf);
-      expect(rolloutActivities).toEqual(['block 1 of 1: 3 phones of yealink-t54w → 96.86.0.70']);
+      expect(rolloutActivities).toEqual(['block 1 (canary): 3 phones of yealink-t54w → 96.86.0.70']);
 
       const details = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
       expect(details.currentDetails).toMatch(

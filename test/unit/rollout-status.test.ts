@@ -6,6 +6,8 @@ import {
   doneOf,
   endOfCompletedRun,
   isFinal,
+  isReleaseFailure,
+  isRetryable,
   isSettled,
   PHONE_OUTCOMES,
   percentDone,
@@ -54,7 +56,8 @@ describe("R12: a rollout's word is derived from what its phones did", () => {
     expect(c).toMatchObject({
       updated: 1,
       alreadyCurrent: 1,
-      failed: 4,
+      failed: 5,
+      parked: 1,
       notContacted: 1,
       skipped: 1,
       pending: 1,
@@ -67,6 +70,31 @@ describe("R12: a rollout's word is derived from what its phones did", () => {
     expect(percentDone(countOutcomes(0, []), 'completed')).toBe(100);
     expect(isFinal('running')).toBe(false);
     expect(isFinal('refused')).toBe(true);
+    // Issue 13: paused and halted rollouts are open (R12: still the one rollout of the type).
+    expect(isFinal('paused')).toBe(false);
+    expect(isFinal('halted')).toBe(false);
+    expect(percentDone(countOutcomes(0, []), 'halted')).toBe(0);
+  });
+
+  it('issue 13: a parked phone is a failed one (never hidden from the failed count) and keeps the run from completed', () => {
+    const c = countOutcomes(3, ['updated', 'parked', 'updated']);
+    expect(c).toMatchObject({ failed: 1, parked: 1 });
+    expect(endOfCompletedRun(c)).toBe('completed-with-failures');
+    expect(describeCounts(c)).toBe('2 updated · 1 failed (1 parked) of 3 phones');
+  });
+
+  it('issue 13: only a phone offered the firmware that did not come back is a release failure; offline ones are retried but do not halt', () => {
+    expect(PHONE_OUTCOMES.filter(isReleaseFailure)).toEqual([
+      'failed-download',
+      'no-answer',
+      'wrong-version',
+    ]);
+    expect(PHONE_OUTCOMES.filter(isRetryable)).toEqual([
+      'failed-download',
+      'no-answer',
+      'wrong-version',
+      'unreachable',
+    ]);
   });
 
   it('R12: the summary line carries the word, the counts and the reason', () => {

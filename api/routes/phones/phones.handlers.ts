@@ -3,6 +3,7 @@ import { latestRolloutResults, listPhonesOfPbx } from '../../../db/queries/phone
 import { loadSupportedModels } from '../../../db/queries/supported-models.ts';
 import { vendorLabel } from '../../../domain/overview.ts';
 import { registrationState } from '../../../domain/registration.ts';
+import type { PhoneOutcome } from '../../../domain/rollout.ts';
 import { newestVersion } from '../../../domain/versions.ts';
 import { pbxForCaller } from '../../auth.ts';
 import type { AppRouteHandler } from '../../env.ts';
@@ -57,6 +58,7 @@ export const phones: AppRouteHandler<typeof routes.phones> = async (c) => {
                 targetVersion: last.targetVersion,
                 status: last.rolloutStatus,
                 outcome: last.outcome,
+                lastOutcome: last.lastOutcome as PhoneOutcome | null,
                 fromVersion: last.fromVersion,
                 reportedVersion: last.reportedVersion,
                 reason: last.reason,

@@ -34,6 +34,9 @@ const PhoneSchema = z
         targetVersion: z.string(),
         status: RolloutStatusSchema,
         outcome: PhoneOutcomeSchema.nullable(),
+        lastOutcome: PhoneOutcomeSchema.nullable().openapi({
+          description: 'Issue 13: what its last attempt found (a parked phone is shown by it)',
+        }),
         fromVersion: z.string().nullable(),
         reportedVersion: z.string().nullable(),
         reason: ReasonSchema.nullable(),

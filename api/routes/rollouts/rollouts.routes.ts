@@ -15,6 +15,15 @@ const tags = ['Rollouts'];
  * it, when, and where to find it in the Temporal UI. While it runs, the counts come from its per-phone record.
  */
 export const RolloutSchema = RolloutSummarySchema.extend({
+  status: RolloutStatusSchema.meta({
+    description:
+      'running, paused (by an admin, or outside the maintenance window: see reason), halted (the error threshold: an admin resumes or cancels), or how it ended',
+  }),
+  currentBlock: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: '1-based: the block running now; null when none is' }),
   workflowId: z.string().openapi({ example: 'pbx/acme/rollout/yealink-t54w' }),
   why: z.string().nullable(),
   who: z.string().nullable(),
@@ -23,13 +32,27 @@ export const RolloutSchema = RolloutSummarySchema.extend({
   temporalUrl: z.string().openapi({ description: 'The rollout in the Temporal UI' }),
 }).openapi('Rollout');
 
-const ResultSchema = z
+export const ResultSchema = z
   .object({
     phoneAccountId: z.number().int(),
     mac: z.string(),
     extension: z.string().nullable(),
-    block: z.number().int().nullable().openapi({ description: '0-based; null for a phone put in no block' }),
+    block: z.number().int().nullable().openapi({
+      description: '0-based, in the order blocks ran: of its latest attempt; null while in none',
+    }),
+    plannedBlock: z.number().int().nullable().openapi({
+      description: '0-based: its block in the plan (the preview); a late joiner the block it joined',
+    }),
     outcome: PhoneOutcomeSchema.nullable(),
+    attempts: z
+      .number()
+      .int()
+      .openapi({ description: 'Issue 13: attempts made (a failed phone is retried)' }),
+    lastOutcome: PhoneOutcomeSchema.nullable().meta({
+      description: 'The failure of its last attempt, while it waits for the next one or once parked',
+    }),
+    retryAt: IsoDate.nullable().openapi({ description: 'When its next attempt is due' }),
+    joined: z.boolean().openapi({ description: 'It joined while the rollout ran (late joiner)' }),
     fromVersion: z.string().nullable(),
     reportedVersion: z.string().nullable(),
     detail: z.string().nullable(),

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { TypeHoldSchema } from '../../../domain/contract.ts';
 import { ModelIdSchema } from '../../../domain/ids.ts';
 import { errorResponses, jsonBody, jsonContent, PbxIdParams, security } from '../../openapi.ts';
 
@@ -37,6 +38,9 @@ export const OverviewRowSchema = z
       .nullable()
       .openapi({ description: 'R2: the image copy of an image-managed type' }),
     autoUpdate: z.boolean().openapi({ description: 'R7' }),
+    hold: TypeHoldSchema.nullable().meta({
+      description: 'Issue 13: held at a version (no update beyond it)',
+    }),
   })
   .openapi('OverviewRow');
 

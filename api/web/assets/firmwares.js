@@ -353,8 +353,21 @@ function createRolloutRow(r) {
         showPhones,
         showHistory,
         el('a', { target: '_blank', rel: 'noopener' }, L.openTemporal),
-        // Controls for one rollout (pause, resume, cancel: issue 13) go here; the slot carries the rollout id.
-        el('span', { class: 'rollout-controls' }),
+        // Controls for one rollout (issue 13): pause, resume, cancel, retry its parked phones. The slot carries
+        // the rollout id; which buttons show follows the rollout's status.
+        el(
+          'span',
+          { class: 'rollout-controls', role: 'group' },
+          ...CONTROLS.map((action) =>
+            el('button', {
+              type: 'button',
+              class: 'secondary',
+              'data-control': action,
+              hidden: true,
+              onclick: (event) => steer(event.currentTarget),
+            }),
+          ),
+        ),
       ),
     ),
   );
@@ -388,6 +401,126 @@ function updateRolloutRow(row, r) {
   if (link.getAttribute('href') !== r.temporalUrl) link.setAttribute('href', r.temporalUrl);
   controls.dataset.rolloutId = r.rolloutId;
   controls.dataset.status = r.status;
+  controls.setAttribute('aria-label', fill(L.controlsOf, { model: r.model, version: r.targetVersion }));
+  const open = r.status === 'running' || r.status === 'paused' || r.status === 'halted';
+  const shown = {
+    pause: r.status === 'running',
+    resume: r.status === 'paused' || r.status === 'halted',
+    cancel: open,
+    'retry-parked': (r.parked ?? 0) > 0,
+  };
+  for (const button of controls.children) {
+    const action = button.dataset.control;
+    button.hidden = !shown[action];
+    setText(button, action === 'retry-parked' ? fill(L.retryParked, { parked: r.parked ?? 0 }) : L[action]);
+  }
+}
+
+/** The per-rollout buttons, in order (issue 13); each is an API route of the rollout. */
+const CONTROLS = ['pause', 'resume', 'cancel', 'retry-parked'];
+
+/** One of a rollout's buttons pressed: the Update on its workflow, answered with how it stands now. */
+async function steer(button) {
+  const controls = button.parentElement;
+  const rolloutId = controls.dataset.rolloutId;
+  const action = button.dataset.control;
+  const r = rollouts.find((x) => x.rolloutId === rolloutId);
+  if (!r) return;
+  const what = { model: typeName(r.modelId, r.model), version: r.targetVersion };
+  if (action === 'cancel' && !window.confirm(fill(L.confirmCancel, what))) return;
+  clearError('action');
+  for (const b of controls.children) b.disabled = true;
+  try {
+    const answer = await api('POST', `${base}/rollouts/${encodeURIComponent(rolloutId)}/${action}`, {});
+    // pause/resume/cancel answer with the rollout; retry-parked with the open rollout or a new one's decision.
+    const now = answer.rolloutId ? answer : (answer.rollout ?? null);
+    const status = now
+      ? [L.rolloutStatus[now.status] ?? now.status, now.reason ? reasonText(L, now.reason, names) : '']
+          .filter(Boolean)
+          .join(' – ')
+      : (L.decision[answer.decision?.status] ?? answer.decision?.status ?? '');
+    $('action-result').replaceChildren(
+      el('p', {}, `${button.textContent}: ${fill(L.controlAnswer, { ...what, status })}`),
+    );
+    refreshSoon();
+  } catch (err) {
+    showError(err, 'action');
+  } finally {
+    for (const b of controls.children) b.disabled = false;
+  }
+}
+
+// ---- preview of the next update (issue 13) -------------------------------------------------------------
+
+async function showPreview() {
+  clearError('action');
+  try {
+    const answer = await api('POST', `${base}/rollout-previews`, {});
+    const parts = answer.previews.map((t) => {
+      if (!t.preview) {
+        return el(
+          'div',
+          { class: 'preview-type', 'data-model': t.modelId },
+          el(
+            'p',
+            {},
+            `${fill(L.previewNothing, { model: typeName(t.modelId, t.model) })}${t.reason ? ` – ${reasonText(L, t.reason, names)}` : ''}`,
+          ),
+        );
+      }
+      const p = t.preview;
+      const phones = p.blocks.reduce((n, b) => n + b.phones.length, 0);
+      const rows = p.blocks.map((b) =>
+        el(
+          'tr',
+          { 'data-block': String(b.block), 'data-canary': String(b.canary) },
+          cell(
+            L.rollout,
+            {},
+            `${fill(L.blockNumber, { block: b.block })}${b.canary ? ` (${L.canary})` : ''}`,
+          ),
+          cell(L.expectedStart, {}, b.expectedStartAt ? at(b.expectedStartAt) : ''),
+          cell(
+            L.phones,
+            { class: 'preview-phones' },
+            b.phones
+              .map((x) => `${x.extension} (${macText(x.mac)})${x.registered ? '' : ` – ${L.notRegistered}`}`)
+              .join(', '),
+          ),
+        ),
+      );
+      return el(
+        'div',
+        { class: 'preview-type', 'data-model': t.modelId, 'data-preview-id': p.previewId },
+        el(
+          'p',
+          {},
+          `${fill(L.previewType, {
+            model: typeName(t.modelId, t.model),
+            version: p.targetVersion,
+            phones,
+            blocks: p.blocks.length,
+            canary: p.blocks[0]?.phones.length ?? 0,
+          })}${t.reason ? ` – ${reasonText(L, t.reason, names)}` : ''}`,
+        ),
+        el(
+          'table',
+          {},
+          el(
+            'thead',
+            {},
+            el('tr', {}, el('th', {}, L.rollout), el('th', {}, L.expectedStart), el('th', {}, L.phones)),
+          ),
+          el('tbody', {}, ...rows),
+        ),
+      );
+    });
+    $('preview-types').replaceChildren(...parts);
+    $('preview').hidden = false;
+    $('preview-title').focus();
+  } catch (err) {
+    showError(err, 'action');
+  }
 }
 
 function renderRollouts(list) {
@@ -405,6 +538,14 @@ let detail = null;
 function outcomeRank(o) {
   if (o === null) return 1;
   return o === 'updated' || o === 'already-current' ? 2 : 0;
+}
+
+/** A parked phone (issue 13: every attempt failed) is shown by what its last attempt found, marked parked. */
+function outcomeShown(p) {
+  const parked = p.outcome === 'parked';
+  const outcome = parked && p.lastOutcome ? p.lastOutcome : p.outcome;
+  const word = outcome ? (L.outcomes[outcome] ?? outcome) : L.pendingOutcome;
+  return { outcome, word, parked: parked && outcome !== 'parked' };
 }
 
 function renderDetail(data) {
@@ -431,13 +572,15 @@ function renderDetail(data) {
         cell(L.reason, { class: 'reason' }),
       ),
     (row, p) => {
-      row.dataset.outcome = p.outcome ?? 'pending';
+      const { outcome: shown, word, parked } = outcomeShown(p);
+      row.dataset.outcome = shown ?? 'pending';
+      row.dataset.parked = String(p.outcome === 'parked');
       const [mac, ext, fromTo, outcome, why] = row.cells;
       setText(mac, macText(p.mac));
       setText(ext, p.extension ?? '');
       setText(fromTo, `${p.fromVersion ?? L.unknown} → ${r.targetVersion}`);
-      outcome.className = `outcome ${p.outcome ?? 'pending'}`;
-      setText(outcome, p.outcome ? (L.outcomes[p.outcome] ?? p.outcome) : L.pendingOutcome);
+      outcome.className = `outcome ${shown ?? 'pending'}`;
+      setText(outcome, parked ? `${L.outcomes.parked} · ${word}` : word);
       setText(why, p.reason ? reasonText(L, p.reason, names) : '');
     },
   );
@@ -596,14 +739,19 @@ function renderPhones() {
       registration.className = `registration ${p.registration.state}`;
       setText(registration, registrationText(p));
       const lr = p.lastRollout;
+      const shown = lr ? outcomeShown(lr) : null;
       setContent(
         last,
         lr
           ? [
               el(
                 'span',
-                { class: `outcome ${lr.outcome ?? 'pending'}` },
-                `${lr.targetVersion}: ${lr.outcome ? (L.outcomes[lr.outcome] ?? lr.outcome) : L.pendingOutcome}`,
+                {
+                  class: `outcome ${shown.outcome ?? 'pending'}`,
+                  title: shown.parked ? L.outcomes.parked : null,
+                  'data-parked': String(shown.parked),
+                },
+                `${lr.targetVersion}: ${shown.word}`,
               ),
               lr.reason ? el('div', { class: 'reason' }, reasonText(L, lr.reason, names)) : null,
             ]
@@ -891,6 +1039,7 @@ function wire() {
   for (const button of document.querySelectorAll('button[data-action]')) {
     button.addEventListener('click', () => press(button));
   }
+  $('preview-now').addEventListener('click', () => void showPreview());
   $('phone-type').addEventListener('change', () => {
     phonesShown = [];
     void loadPhones().catch((err) => showError(err, 'action'));

@@ -1,0 +1,88 @@
+/** Issue 13: the maintenance window in the PBX's own time, DST-correct (domain/maintenance-window.ts). */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { nextOpenAt, windowAt } from '../../domain/maintenance-window.ts';
+import { fromLocal, toLocal } from '../../domain/timing.ts';
+
+const BERLIN = 'Europe/Berlin';
+const at = (y: number, mo: number, d: number, h: number, mi = 0, tz = BERLIN) =>
+  fromLocal({ year: y, month: mo, day: d, hour: h, minute: mi }, tz);
+const NIGHT = { startMinute: 22 * 60, endMinute: 5 * 60 };
+
+describe('issue 13: maintenance window', () => {
+  it('issue 13: 22:00–05:00 is open at night and closed by day, across midnight', () => {
+    expect(windowAt(at(2026, 6, 10, 23), BERLIN, NIGHT)).toEqual({
+      open: true,
+      closesAt: at(2026, 6, 11, 5),
+    });
+    expect(windowAt(at(2026, 6, 11, 4, 59), BERLIN, NIGHT)).toEqual({
+      open: true,
+      closesAt: at(2026, 6, 11, 5),
+    });
+    expect(windowAt(at(2026, 6, 11, 5), BERLIN, NIGHT)).toEqual({
+      open: false,
+      opensAt: at(2026, 6, 11, 22),
+    });
+    expect(windowAt(at(2026, 6, 11, 12), BERLIN, NIGHT)).toEqual({
+      open: false,
+      opensAt: at(2026, 6, 11, 22),
+    });
+  });
+
+  it('issue 13: across spring-forward (29 March 2026, Berlin) the night is an hour shorter in real time', () => {
+    const s = windowAt(at(2026, 3, 28, 23), BERLIN, NIGHT);
+    expect(s).toEqual({ open: true, closesAt: at(2026, 3, 29, 5) });
+    if (!s.open) throw new Error('unreachable');
+    expect(s.closesAt - at(2026, 3, 28, 22)).toBe(6 * 3_600_000);
+    // A window inside the skipped hour (02:00–03:00) does not exist that night: it opens the next one.
+    const gap = { startMinute: 120, endMinute: 180 };
+    expect(windowAt(at(2026, 3, 29, 1), BERLIN, gap)).toEqual({ open: false, opensAt: at(2026, 3, 30, 2) });
+  });
+
+  it('issue 13: across fall-back (25 October 2026, Berlin) the night is an hour longer in real time', () => {
+    const s = windowAt(at(2026, 10, 24, 23), BERLIN, NIGHT);
+    if (!s.open) throw new Error('expected open');
+    expect(s.closesAt - at(2026, 10, 24, 22)).toBe(8 * 3_600_000);
+    expect(toLocal(s.closesAt, BERLIN)).toMatchObject({ day: 25, hour: 5, minute: 0 });
+  });
+
+  it('issue 13: no window means always open', () => {
+    expect(nextOpenAt(123, BERLIN, null)).toBe(123);
+  });
+
+  it('issue 13 (property): open exactly when the local time of day lies in the window; opensAt is a start, closesAt an end', () => {
+    const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Sydney', 'Asia/Kolkata', 'UTC'];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2030, 0, 1) }),
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 1, max: 1439 }),
+        (now, tz, start, len) => {
+          const w = { startMinute: start, endMinute: (start + len) % 1440 };
+          const l = toLocal(now, tz);
+          const minute = l.hour * 60 + l.minute;
+          const inside =
+            w.startMinute < w.endMinute
+              ? minute >= w.startMinute && minute < w.endMinute
+              : minute >= w.startMinute || minute < w.endMinute;
+          const s = windowAt(now, tz, w);
+          if (s.open) {
+            expect(s.closesAt).toBeGreaterThan(now);
+            // Open up to its end, closed at it.
+            expect(windowAt(s.closesAt - 60_000, tz, w).open).toBe(true);
+            expect(windowAt(s.closesAt, tz, w).open).toBe(false);
+          } else {
+            expect(s.opensAt).toBeGreaterThan(now);
+            expect(windowAt(s.opensAt, tz, w).open).toBe(true);
+            expect(windowAt(s.opensAt - 60_000, tz, w).open).toBe(false);
+          }
+          // Away from DST transitions, the wall clock decides.
+          const offsetSteady = toLocal(now - 3 * 3_600_000, tz).hour === (l.hour + 21) % 24;
+          if (offsetSteady) expect(s.open).toBe(inside);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
