@@ -37,7 +37,7 @@ function release(id: string, fileName: string, models: string[], vendor = 'yeali
   };
 }
 
-function catalog(models: unknown[], releases: unknown[]) {
+function catalog<M, R>(models: M[], releases: R[]) {
   return { serial: 3, generatedAt: '2025-04-22T10:00:00.000Z', models, releases };
 }
 
