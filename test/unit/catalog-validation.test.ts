@@ -134,6 +134,23 @@ describe('R1/R3: the catalog document refuses contradictions, naming where they 
     expect(await errorOf(null)).toMatch(/^catalog does not match the schema: \(root\): /);
   });
 
+  it('R1: each contradiction is one custom issue at the entry it concerns', async () => {
+    const { catalogSchema } = await fresh();
+    const doc = good();
+    doc.models.push(model('T57', 'yealink', '098'));
+    doc.releases.push(
+      release('snom-d785-10.1.33.33', 'T54W-96.86.0.70.rom', ['yealink-t57', 'yealink-t99'], 'snom'),
+    );
+    const r = catalogSchema.safeParse(doc);
+    expect(r.error?.issues.map((i) => [i.code, i.path.join('.'), i.message])).toEqual([
+      ['custom', 'models.3', 'duplicate model yealink-t57'],
+      ['custom', 'releases.2', 'duplicate release snom-d785-10.1.33.33'],
+      ['custom', 'releases.2', 'duplicate file T54W-96.86.0.70.rom'],
+      ['custom', 'releases.2', 'release snom-d785-10.1.33.33 covers yealink-t57 of another vendor'],
+      ['custom', 'releases.2', 'release snom-d785-10.1.33.33 covers unknown model yealink-t99'],
+    ]);
+  });
+
   it('R3: unknown fields are refused at every level (strict), a missing one too', async () => {
     const { catalogSchema, catalogModelSchema, catalogReleaseSchema, signedCatalogSchema } = await fresh();
     const doc = good();

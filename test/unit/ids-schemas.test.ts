@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DateTimeText, decimalCount, decimalId, freeText, TimeZoneSchema } from '../../domain/ids.ts';
+import {
+  DateTimeText,
+  decimalCount,
+  decimalId,
+  freeText,
+  ModelAtVersionSchema,
+  TimeZoneSchema,
+} from '../../domain/ids.ts';
 
 const messages = (r: { success: boolean; error?: { issues: { message: string }[] } }) =>
   r.success ? [] : (r.error?.issues.map((i) => i.message) ?? []);
@@ -51,9 +58,11 @@ describe('free text limits (issue 11, item 1)', () => {
 });
 
 describe('page sizes as query text (issue 11, item 5)', () => {
-  const limit = decimalCount('limit', 1, 500, 50);
+  // Built inside each test: what runs while a test runs is what mutation testing credits to it.
+  const pageSize = () => decimalCount('limit', 1, 500, 50);
 
   it('an absent limit is the default; a given one is the number it writes', () => {
+    const limit = pageSize();
     expect(limit.parse(undefined)).toBe(50);
     expect(limit.parse('1')).toBe(1);
     expect(limit.parse('123')).toBe(123);
@@ -63,6 +72,7 @@ describe('page sizes as query text (issue 11, item 5)', () => {
   });
 
   it('refuses numbers out of range and any other way of writing one, naming the parameter', () => {
+    const limit = pageSize();
     expect(limit.safeParse('0').success).toBe(false);
     expect(limit.safeParse('501').success).toBe(false);
     for (const text of ['', '050', '+5', '-5', '5.0', '5e1', '0x10', ' 5', '5 ', '1000000', 'five']) {
@@ -73,7 +83,7 @@ describe('page sizes as query text (issue 11, item 5)', () => {
   });
 
   it('publishes its bounds and default as an integer', () => {
-    expect(limit.meta()).toEqual({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
+    expect(pageSize().meta()).toEqual({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
   });
 });
 
@@ -109,9 +119,11 @@ describe('dates as query text (issue 11, item 5)', () => {
     for (const text of ['2025-01-31T00:00:00Z', '2025-04-30T00:00:00Z', '2025-12-31T23:59:59Z']) {
       expect(DateTimeText.safeParse(text).success, text).toBe(true);
     }
-    expect(messages(DateTimeText.safeParse('yesterday'))).toEqual([
-      'a date-time as RFC 3339, e.g. 2025-03-01T00:00:00Z',
-    ]);
+    for (const text of ['yesterday', 'x2025-02-30T00:00:00Z']) {
+      expect(messages(DateTimeText.safeParse(text)), text).toEqual([
+        'a date-time as RFC 3339, e.g. 2025-03-01T00:00:00Z',
+      ]);
+    }
   });
 });
 
@@ -125,5 +137,20 @@ describe('time zones (issue 11, item 5)', () => {
         text,
       ).toEqual([['custom', 'not an IANA time zone (e.g. Europe/Berlin)']]);
     }
+  });
+});
+
+describe('a type and one of its versions (issue 11, item 5)', () => {
+  it('splits at the @ into the model id and the version', () => {
+    expect(ModelAtVersionSchema.parse('yealink-t54w@96.86.0.70')).toEqual({
+      modelId: 'yealink-t54w',
+      version: '96.86.0.70',
+    });
+    expect(ModelAtVersionSchema.parse('gigaset-n670@2.65.0-beta')).toEqual({
+      modelId: 'gigaset-n670',
+      version: '2.65.0-beta',
+    });
+    expect(ModelAtVersionSchema.safeParse('yealink-t54w@').success).toBe(false);
+    expect(ModelAtVersionSchema.safeParse('yealink-t54w@1@2').success).toBe(false);
   });
 });

@@ -126,6 +126,16 @@ describe('R12: every kind of phone that missed the target counts, each in its ow
       'completed-with-failures',
     );
     expect(endOfCompletedRun(counts({ total: 1, pending: 1 }))).toBe('failed');
+    // Two kinds of misses add up, they never cancel out.
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, failed: 1, notContacted: 1 }))).toBe(
+      'completed-with-failures',
+    );
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, notContacted: 1, skipped: 1 }))).toBe(
+      'completed-with-failures',
+    );
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, skipped: 1, pending: 1 }))).toBe(
+      'completed-with-failures',
+    );
   });
 
   it('R12: the reason counts every phone that missed the target: failed, not contacted, skipped and pending', () => {

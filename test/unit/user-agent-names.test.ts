@@ -65,6 +65,7 @@ describe('R6: model names from User-Agents, vendor by vendor', () => {
     const t19 = parseUserAgent('Yealink SIP-T19P_E2 53.80.0.3 00:15:65:4c:4c:26');
     expect(t19 && matchesModel(t19, { vendor: 'yealink', model: 'T19P E2' })).toBe(true);
     expect(t19 && matchesModel(t19, { vendor: 'yealink', model: 't19p-e2' })).toBe(true);
+    expect(t19 && matchesModel(t19, { vendor: 'yealink', model: 'T19PE2' })).toBe(true);
     const t31 = parseUserAgent('Yealink SIP-T31G 124.85.257.55');
     expect(trustedVersion(t31, { vendor: 'yealink', model: 'W31' })).toBeNull();
     expect(trustedVersion(t31, { vendor: 'yealink', model: 'T31G' })).toBe('124.85.257.55');

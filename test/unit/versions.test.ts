@@ -43,6 +43,10 @@ describe('version order at its edges (R6, R10)', () => {
     // A number inside a word is not a version number: x10 sorts as text before x5.
     ['1.x10', '1.x5', -1],
     ['1.x5', '1.x10', 1],
+    ['1.x3', '1.5', 1],
+    ['1.5', '1.x3', -1],
+    // A missing segment counts as 0 on either side.
+    ['2.65', '2.65.0', 0],
     // Whitespace around a version is not part of it.
     [' 96.86.0.70 ', '96.86.0.70', 0],
     ['96.86.0.70', '\t96.86.0.70\n', 0],
