@@ -124,12 +124,25 @@ export function decimalCount(name: string, min: number, max: number, fallback: n
     .meta({ type: 'integer', minimum: min, maximum: max, default: fallback });
 }
 
+/**
+ * Whether the day of `yyyy-mm-dd…` exists in its month (RFC 3339 §5.7). JavaScript's Date does not refuse
+ * 2025-02-30: it rolls it over to 2 March.
+ */
+function isRealDay(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return true; // not a date-time at all: DATE_TIME_PATTERN says so
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
+}
+
 /** A point in time given as query text (RFC 3339). */
 export const DateTimeText = z
   .string()
   .regex(DATE_TIME_PATTERN, 'a date-time as RFC 3339, e.g. 2025-03-01T00:00:00Z')
+  .refine(isRealDay, 'not a real date')
   .transform((s) => new Date(s))
-  .refine((d) => !Number.isNaN(d.getTime()), 'not a real date')
   .meta({ type: 'string', format: 'date-time', example: '2025-03-01T00:00:00Z' });
 
 /** Stored as 12 lower-case hex digits. */

@@ -127,3 +127,71 @@ describe('reasons: a code with parameters beside its English text', () => {
     for (const t of Object.values(REASON_TEMPLATES)) expect(t).not.toMatch(/\{[^}\w]*\}/);
   });
 });
+
+describe('R12: every kind of phone that missed the target counts, each in its own words', () => {
+  const counts = (patch: Partial<Parameters<typeof describeCounts>[0]>) => ({
+    total: 0,
+    updated: 0,
+    alreadyCurrent: 0,
+    failed: 0,
+    notContacted: 0,
+    skipped: 0,
+    pending: 0,
+    ...patch,
+  });
+
+  it('R12: phones already current are on the target: with one failure that is completed-with-failures', () => {
+    expect(endOfCompletedRun(counts({ total: 3, alreadyCurrent: 2, failed: 1 }))).toBe(
+      'completed-with-failures',
+    );
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, alreadyCurrent: 2 }))).toBe('completed');
+  });
+
+  it('R12: a skipped or a pending phone alone keeps a run from being completed', () => {
+    expect(endOfCompletedRun(counts({ total: 2, updated: 1, skipped: 1 }))).toBe('completed-with-failures');
+    expect(endOfCompletedRun(counts({ total: 2, updated: 1, pending: 1 }))).toBe('completed-with-failures');
+    expect(endOfCompletedRun(counts({ total: 2, updated: 1, notContacted: 1 }))).toBe(
+      'completed-with-failures',
+    );
+    expect(endOfCompletedRun(counts({ total: 1, pending: 1 }))).toBe('failed');
+    // Two kinds of misses add up, they never cancel out.
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, failed: 1, notContacted: 1 }))).toBe(
+      'completed-with-failures',
+    );
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, notContacted: 1, skipped: 1 }))).toBe(
+      'completed-with-failures',
+    );
+    expect(endOfCompletedRun(counts({ total: 3, updated: 1, skipped: 1, pending: 1 }))).toBe(
+      'completed-with-failures',
+    );
+  });
+
+  it('R12: the reason counts every phone that missed the target: failed, not contacted, skipped and pending', () => {
+    const c = counts({ total: 9, updated: 1, failed: 1, notContacted: 2, skipped: 3, pending: 2 });
+    expect(reasonOfRun('completed-with-failures', c, '2.65.0')?.text).toBe(
+      '8 of 9 phones did not reach 2.65.0',
+    );
+    expect(reasonOfRun('completed', counts({ total: 1, updated: 1 }), '2.65.0')).toBeNull();
+    expect(reasonOfRun('cancelled', c, '2.65.0')).toBeNull();
+  });
+
+  it('R12: the count line names each non-zero kind and leaves out the zero ones', () => {
+    expect(
+      describeCounts(
+        counts({ total: 15, updated: 1, alreadyCurrent: 2, failed: 3, notContacted: 4, skipped: 5 }),
+      ),
+    ).toBe('1 updated · 2 already current · 3 failed · 4 not contacted · 5 skipped of 15 phones');
+    expect(describeCounts(counts({ total: 7, updated: 1, pending: 6 }))).toBe(
+      '1 updated · 0 failed · 6 pending of 7 phones',
+    );
+    expect(describeCounts(counts({ total: 0 }))).toBe('0 updated · 0 failed of 0 phones');
+    expect(
+      summaryLine(
+        { model: 'N670', targetVersion: '2.65.0', pbxId: 'acme' },
+        'running',
+        counts({ total: 1, pending: 1 }),
+        null,
+      ),
+    ).toBe('N670 → 2.65.0 on acme: running · 0 updated · 0 failed · 1 pending of 1 phones');
+  });
+});
