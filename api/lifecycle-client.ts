@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
 import { listPbxes, type PbxRow } from '../db/queries/pbxes.ts';
 import type { Config } from '../lib/config.ts';

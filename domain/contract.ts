@@ -362,12 +362,14 @@ export const RolloutSettingsChangeSchema = z
             start: z.string().regex(TIME_OF_DAY_PATTERN, 'a time of day is HH:MM, 00:00 to 23:59'),
             end: z.string().regex(TIME_OF_DAY_PATTERN, 'a time of day is HH:MM, 00:00 to 23:59'),
           })
-          .strict()
-          .refine((w) => w.start !== w.end, 'a window must not start and end at the same time'),
+          .strict(),
         z.null(),
       ])
       .optional()
-      .meta({ description: 'Local time in the PBX zone, e.g. 22:00–05:00 (across midnight); null = none' }),
+      .meta({
+        description:
+          'Local time in the PBX zone, e.g. 22:00–05:00 (across midnight); equal start and end = the whole day from start; null = none',
+      }),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'name at least one setting')

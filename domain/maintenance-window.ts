@@ -1,6 +1,7 @@
 /**
  * A PBX's maintenance window (issue 13): the local time of day in which phones may be updated, e.g. 22:00–05:00.
- * A window whose end lies before its start runs across midnight. All times are the PBX's own wall-clock times and
+ * A window whose end lies before its start runs across midnight; one whose end equals its start is the whole day
+ * from that time (00:00–00:00: always open, like the API's schema allows). All times are the PBX's own wall-clock times and
  * stay right across daylight-saving changes: a local time that does not exist (the spring-forward gap) moves
  * forward by the gap, one that exists twice (fall-back) is its first instant (domain/timing.ts fromLocal).
  */
@@ -9,7 +10,7 @@ import { atLocalMinute } from './timing.ts';
 export interface MaintenanceWindow {
   /** Minutes after local midnight, 0..1439. */
   startMinute: number;
-  /** Minutes after local midnight, 0..1439; before `startMinute` = the window ends on the next day. */
+  /** Minutes after local midnight, 0..1439; at or before `startMinute` = the window ends on the next day. */
   endMinute: number;
 }
 
@@ -20,7 +21,6 @@ export function assertWindow(w: MaintenanceWindow): void {
     if (!Number.isInteger(m) || m < 0 || m > 1439)
       throw new RangeError(`a window's times are minutes 0..1439, got ${m}`);
   }
-  if (w.startMinute === w.endMinute) throw new RangeError('a window must not start and end at the same time');
 }
 
 /** The window's occurrence that starts on the local date of `epochMs` shifted by `dayOffset` days. */

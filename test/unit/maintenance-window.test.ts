@@ -29,6 +29,24 @@ describe('issue 13: maintenance window', () => {
     });
   });
 
+  it('issue 13: a window whose end equals its start is the whole day from that time (the API schema allows it)', () => {
+    const allDay = { startMinute: 0, endMinute: 0 };
+    for (const h of [0, 7, 12, 23]) {
+      const s = windowAt(at(2026, 6, 10, h, 30), BERLIN, allDay);
+      expect(s).toEqual({ open: true, closesAt: at(2026, 6, 11, 0) });
+    }
+    const fromSix = { startMinute: 6 * 60, endMinute: 6 * 60 };
+    expect(windowAt(at(2026, 6, 10, 5, 59), BERLIN, fromSix)).toEqual({
+      open: true,
+      closesAt: at(2026, 6, 10, 6),
+    });
+    expect(windowAt(at(2026, 6, 10, 6), BERLIN, fromSix)).toEqual({
+      open: true,
+      closesAt: at(2026, 6, 11, 6),
+    });
+    expect(nextOpenAt(at(2026, 6, 10, 13), BERLIN, fromSix)).toBe(at(2026, 6, 10, 13));
+  });
+
   it('issue 13: across spring-forward (29 March 2026, Berlin) the night is an hour shorter in real time', () => {
     const s = windowAt(at(2026, 3, 28, 23), BERLIN, NIGHT);
     expect(s).toEqual({ open: true, closesAt: at(2026, 3, 29, 5) });

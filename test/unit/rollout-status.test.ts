@@ -11,6 +11,7 @@ import {
   isSettled,
   PHONE_OUTCOMES,
   percentDone,
+  type RolloutCounts,
   reasonOfRun,
   summaryLine,
 } from '../../domain/rollout.ts';
@@ -129,11 +130,12 @@ describe('reasons: a code with parameters beside its English text', () => {
 });
 
 describe('R12: every kind of phone that missed the target counts, each in its own words', () => {
-  const counts = (patch: Partial<Parameters<typeof describeCounts>[0]>) => ({
+  const counts = (patch: Partial<Parameters<typeof describeCounts>[0]>): RolloutCounts => ({
     total: 0,
     updated: 0,
     alreadyCurrent: 0,
     failed: 0,
+    parked: 0,
     notContacted: 0,
     skipped: 0,
     pending: 0,
