@@ -368,10 +368,7 @@ export const pbxRolloutSettings = pgTable(
   },
   (t) => [
     check('canary_size_range', sql`${t.canarySize} is null or ${t.canarySize} between 1 and 50`),
-    check(
-      'window_both_or_neither',
-      sql`(${t.windowStartMinute} is null) = (${t.windowEndMinute} is null) and (${t.windowStartMinute} is null or ${t.windowStartMinute} <> ${t.windowEndMinute})`,
-    ),
+    check('window_both_or_neither', sql`(${t.windowStartMinute} is null) = (${t.windowEndMinute} is null)`),
   ],
 );
 

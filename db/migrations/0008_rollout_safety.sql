@@ -25,7 +25,7 @@ CREATE TABLE "pbx_rollout_settings" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_by" text,
 	CONSTRAINT "canary_size_range" CHECK ("pbx_rollout_settings"."canary_size" is null or "pbx_rollout_settings"."canary_size" between 1 and 50),
-	CONSTRAINT "window_both_or_neither" CHECK (("pbx_rollout_settings"."window_start_minute" is null) = ("pbx_rollout_settings"."window_end_minute" is null) and ("pbx_rollout_settings"."window_start_minute" is null or "pbx_rollout_settings"."window_start_minute" <> "pbx_rollout_settings"."window_end_minute"))
+	CONSTRAINT "window_both_or_neither" CHECK (("pbx_rollout_settings"."window_start_minute" is null) = ("pbx_rollout_settings"."window_end_minute" is null))
 );
 --> statement-breakpoint
 CREATE TABLE "rollout_previews" (

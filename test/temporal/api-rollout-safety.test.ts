@@ -416,13 +416,23 @@ describe('issue 13 through the API, real workflows on the dev server', () => {
     for (const bad of [
       { canarySize: 51 },
       { canarySize: 0 },
-      { maintenanceWindow: { start: '05:00', end: '05:00' } },
+      { maintenanceWindow: { start: '5:00', end: '06:00' } },
+      { maintenanceWindow: { start: '22:00', end: '24:00' } },
       { maxAttempts: 11 },
       {},
     ]) {
       const r = await call('PATCH', '/api/pbxes/settings/rollout-settings', bad);
       expect(r.status, JSON.stringify(bad)).toBe(400);
     }
+    // Equal start and end is the whole day from that time (the published schema cannot forbid it, so it means it).
+    const allDay = await call('PATCH', '/api/pbxes/settings/rollout-settings', {
+      maintenanceWindow: { start: '05:00', end: '05:00' },
+    });
+    expect(allDay.status).toBe(200);
+    expect(allDay.body).toMatchObject({
+      maintenanceWindow: { start: '05:00', end: '05:00' },
+      windowNow: { open: true },
+    });
     const back = await call('PATCH', '/api/pbxes/settings/rollout-settings', {
       canarySize: null,
       maintenanceWindow: null,
@@ -434,7 +444,7 @@ describe('issue 13 through the API, real workflows on the dev server', () => {
       windowNow: null,
     });
     const journal = await listJournal(h.database.db, { pbxId: 'settings', limit: 10 });
-    expect(journal.filter((j) => j.action === 'settings.rollout')).toHaveLength(2);
+    expect(journal.filter((j) => j.action === 'settings.rollout')).toHaveLength(3);
   });
 
   it('issue 13 contract: lists that must not repeat say so in the OpenAPI document (uniqueItems), so clients and schemathesis know', async () => {
