@@ -5,7 +5,7 @@ import {
   FleetRolloutSummarySchema,
 } from '../../../domain/contract.ts';
 import { decimalCount, FleetRolloutIdSchema } from '../../../domain/ids.ts';
-import { errorResponses, IsoDate, jsonBody, jsonContent, security } from '../../openapi.ts';
+import { errorResponses, IsoDate, jsonBody, jsonContent, links, security } from '../../openapi.ts';
 import { RolloutSchema } from '../rollouts/rollouts.routes.ts';
 
 const tags = ['Fleet rollouts'];
@@ -32,7 +32,12 @@ export const create = createRoute({
     'Default waves: 1 PBX, then 10 %, then the rest. Each wave is a rollout per PBX under the same canary and thresholds; the next wave starts only when every rollout of the one before completed. R8, R7 and a hold of each PBX still apply (that PBX is skipped, with the reason).',
   request: { body: jsonBody(FleetRolloutRequestSchema) },
   responses: {
-    201: jsonContent(FleetRolloutSchema, 'Planned and started'),
+    201: {
+      ...jsonContent(FleetRolloutSchema, 'Planned and started'),
+      links: links(['getFleetRollout', 'pauseFleetRollout', 'resumeFleetRollout', 'cancelFleetRollout'], {
+        fleetRolloutId: '$response.body#/fleetRolloutId',
+      }),
+    },
     ...errorResponses(400, 401, 403, 404, 413, 415, 503, 504),
   },
 });
