@@ -106,7 +106,7 @@ function firmwaresBody(l: Labels) {
   </nav>
   <section id="overview-section" aria-labelledby="overview-title">
     <h2 id="overview-title">${l.overview}</h2>
-    ${table('overview', [l.vendor, l.model, l.inUse, l.newestLocal, l.newestAvailable, l.autoUpdate, l.phones])}
+    ${table('overview', [l.vendor, l.model, l.inUse, l.newestLocal, l.newestAvailable, l.autoUpdate, l.phones, l.holdColumn])}
     <p id="no-accounts" hidden>${l.noAccounts}</p>
   </section>
   <section id="next-section" aria-labelledby="next-title">
