@@ -83,7 +83,7 @@ function showForm() {
   }
 }
 
-const cell = (label, attrs = {}) => el('td', { 'data-label': label, ...attrs });
+const cell = (label, attrs = {}, ...children) => el('td', { 'data-label': label, ...attrs }, ...children);
 const pageLink = (id) => `/pbx/${encodeURIComponent(id)}/firmwares?lang=${L.lang}`;
 
 function createRow() {
