@@ -64,6 +64,8 @@ export interface OverviewRow {
   autoUpdate: boolean;
   /** Issue 13: held at a version, or null. */
   hold: TypeHold | null;
+  /** Issue 13: every version stored on the PBX for the type, newest first (what a hold or downgrade can name). */
+  storedVersions: string[];
 }
 
 export function vendorLabel(vendor: string): string {
@@ -113,6 +115,7 @@ export function firmwareOverview(input: OverviewInput): OverviewRow[] {
       imageFirmware,
       autoUpdate: input.autoUpdate.find((s) => s.modelId === type.modelId)?.autoUpdate ?? true,
       hold: holdOf(input.holds?.find((h) => h.modelId === type.modelId)),
+      storedVersions: [...new Set(local.map((f) => f.version))].sort((a, b) => compareVersions(b, a)),
     });
   }
   return rows.sort((a, b) => a.vendor.localeCompare(b.vendor) || a.model.localeCompare(b.model));

@@ -106,7 +106,7 @@ function firmwaresBody(l: Labels) {
   </nav>
   <section id="overview-section" aria-labelledby="overview-title">
     <h2 id="overview-title">${l.overview}</h2>
-    ${table('overview', [l.vendor, l.model, l.inUse, l.newestLocal, l.newestAvailable, l.autoUpdate, l.phones])}
+    ${table('overview', [l.vendor, l.model, l.inUse, l.newestLocal, l.newestAvailable, l.autoUpdate, l.phones, l.holdColumn])}
     <p id="no-accounts" hidden>${l.noAccounts}</p>
   </section>
   <section id="next-section" aria-labelledby="next-title">
@@ -249,6 +249,29 @@ function fleetBody(l: Labels) {
     <span id="fleet-page"></span>
     <button type="button" id="fleet-next" class="secondary">${l.nextPage}</button>
   </nav>
+  <section id="fleet-rollouts-section" aria-labelledby="fleet-rollouts-title" hidden>
+    <h2 id="fleet-rollouts-title">${l.fleetRollouts}</h2>
+    <p class="hint">${l.fleetRolloutsHint}</p>
+    <form id="fleet-start" class="fleet-start">
+      <strong>${l.startFleet}</strong>
+      <span><label for="fleet-start-model">${l.fleetModel}</label>
+        <select id="fleet-start-model" required></select></span>
+      <span><label for="fleet-start-version">${l.fleetVersion}</label>
+        <input id="fleet-start-version" required maxlength="64" size="12"></span>
+      <span><label for="fleet-start-waves">${l.fleetWaves}</label>
+        <input id="fleet-start-waves" value="1, 10%, rest" size="14" aria-describedby="fleet-waves-hint"></span>
+      <fieldset>
+        <legend>${l.fleetWhich}</legend>
+        <label><input type="radio" name="fleet-which" value="shown" checked> <span id="fleet-which-shown"></span></label>
+        <label><input type="radio" name="fleet-which" value="filtered"> <span id="fleet-which-filtered"></span></label>
+      </fieldset>
+      <button type="submit">${l.fleetStartButton}</button>
+      <span class="hint" id="fleet-waves-hint">${l.fleetWavesHint}</span>
+    </form>
+    <p id="fleet-rollout-result" role="status"></p>
+    ${table('fleet-rollouts', [l.fleetTarget, l.status, l.wave, l.fleetPbxes, l.when, ''])}
+    <p id="no-fleet-rollouts" hidden>${l.noFleetRollouts}</p>
+  </section>
 </div>`;
 }
 

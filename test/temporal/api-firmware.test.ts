@@ -87,7 +87,7 @@ afterAll(async () => {
 });
 
 describe('firmware overview (R6)', () => {
-  it('R6: one row per type with accounts, in use with counts, newest local and newest available as defined', async () => {
+  it('R6: one row per type with accounts, in use with counts, newest local and newest available as defined (and, issue 13, its stored versions)', async () => {
     const res = await h.call('GET', `/api/pbxes/${PBX}/overview`, { token });
     expect(res.status).toBe(200);
     expect(res.body.types).toEqual([
@@ -103,6 +103,7 @@ describe('firmware overview (R6)', () => {
         imageFirmware: null,
         autoUpdate: true,
         hold: null,
+        storedVersions: ['10.1.33.33'],
       },
       {
         modelId: 'snom-m900',
@@ -116,6 +117,7 @@ describe('firmware overview (R6)', () => {
         imageFirmware: '3.2.1',
         autoUpdate: true,
         hold: null,
+        storedVersions: ['3.2.1'],
       },
       {
         modelId: 'yealink-t54w',
@@ -133,6 +135,7 @@ describe('firmware overview (R6)', () => {
         imageFirmware: null,
         autoUpdate: true,
         hold: null,
+        storedVersions: ['96.86.0.70'],
       },
     ]);
   });

@@ -21,6 +21,22 @@ const local = (version: string, modelId = 'yealink-t54w', source: 'download' | '
 });
 
 describe('firmware overview (R6)', () => {
+  it("issue 13: storedVersions lists each version stored for the type once, newest first by version order (what a hold or downgrade may name), and no other type's", () => {
+    const [row] = firmwareOverview(
+      input({
+        localFirmware: [
+          local('96.86.0.9'),
+          local('96.86.0.100'),
+          local('96.86.0.45', 'yealink-t54w', 'image'),
+          local('96.86.0.45'),
+          local('10.1.33.33', 'snom-d785'),
+        ],
+      }),
+    );
+    expect(row?.storedVersions).toEqual(['96.86.0.100', '96.86.0.45', '96.86.0.9']);
+    expect(firmwareOverview(input({}))[0]?.storedVersions).toEqual([]);
+  });
+
   it('R6/R4: lists only types with at least one account, vendor label and exact model name', () => {
     const rows = firmwareOverview(
       input({

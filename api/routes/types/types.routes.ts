@@ -41,6 +41,9 @@ export const OverviewRowSchema = z
     hold: TypeHoldSchema.nullable().meta({
       description: 'Issue 13: held at a version (no update beyond it)',
     }),
+    storedVersions: z
+      .array(z.string())
+      .openapi({ description: 'Issue 13: the versions stored on the PBX for the type, newest first' }),
   })
   .openapi('OverviewRow');
 

@@ -113,9 +113,12 @@ export function showError(err, source) {
     err instanceof ApiFailure ? errorText(L, err.failure) : { text: L.errors.server, detail: String(err) };
   alertSource = source;
   const box = $('error');
+  // (replaceChildren would print a null as the word "null")
   box.replaceChildren(
-    el('span', {}, text),
-    detail ? el('small', { class: 'detail', lang: 'en' }, ` ${L.serverSaid} ${detail}`) : null,
+    ...[
+      el('span', {}, text),
+      detail ? el('small', { class: 'detail', lang: 'en' }, ` ${L.serverSaid} ${detail}`) : null,
+    ].filter((n) => n !== null),
   );
   box.hidden = false;
 }

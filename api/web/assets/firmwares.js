@@ -97,11 +97,142 @@ function createOverviewRow(t) {
         L.phones,
       ),
     ),
+    cell(L.holdColumn, { class: 'hold' }, el('span', { class: 'held' }), holdForm(t)),
   );
 }
 
+// ---- hold, release, downgrade per type (issue 13) -----------------------------------------------------
+
+/** The versions a hold or downgrade can name: the stored ones and those in use, newest first. */
+function holdVersions(t) {
+  const inUse = t.inUse.flatMap((v) => (v.version === null ? [] : [v.version]));
+  const all = [...new Set([...(t.storedVersions ?? []), ...inUse])];
+  return all.sort((a, b) => b.localeCompare(a, undefined, { numeric: true }));
+}
+
+function holdForm(t) {
+  const form = el(
+    'form',
+    { class: 'hold-form', 'data-model': t.modelId },
+    el(
+      'label',
+      {},
+      `${L.holdVersion} `,
+      el('select', { name: 'version', 'aria-label': `${L.holdVersion} (${t.model})` }),
+    ),
+    el(
+      'label',
+      {},
+      `${L.holdReason} `,
+      el('input', {
+        name: 'reason',
+        maxlength: '500',
+        required: true,
+        size: '16',
+        'aria-label': `${L.holdReason} (${t.model})`,
+      }),
+    ),
+    el(
+      'span',
+      { class: 'buttons' },
+      el('button', { type: 'submit', 'data-hold': 'hold' }, L.hold),
+      el('button', { type: 'button', class: 'secondary', 'data-hold': 'downgrade' }, L.downgrade),
+      el(
+        'button',
+        { type: 'button', class: 'secondary', 'data-hold': 'release', hidden: true },
+        L.releaseHold,
+      ),
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void changeHold(form, 'hold');
+  });
+  for (const b of form.querySelectorAll('button[type=button]')) {
+    b.addEventListener('click', () => void changeHold(form, b.dataset.hold));
+  }
+  return el(
+    'details',
+    { class: 'hold-details' },
+    el('summary', { 'aria-label': fill(L.manageHoldOf, { model: t.model }) }, L.manageHold),
+    form,
+  );
+}
+
+function updateHoldCell(holdCell, t) {
+  const held = holdCell.querySelector('.held');
+  held.dataset.version = t.hold?.version ?? '';
+  setText(held, t.hold ? fill(L.heldAt, { version: t.hold.version }) : '');
+  const title = t.hold ? fill(L.heldTitle, { who: t.hold.who, why: t.hold.why, at: at(t.hold.at) }) : '';
+  if ((held.getAttribute('title') ?? '') !== title) {
+    if (title) held.setAttribute('title', title);
+    else held.removeAttribute('title');
+  }
+  holdCell.querySelector('[data-hold="release"]').hidden = !t.hold;
+  const select = holdCell.querySelector('select');
+  const versions = holdVersions(t);
+  const wanted = versions.join('|');
+  // The list the admin is choosing from is left alone.
+  if (select.dataset.options !== wanted && document.activeElement !== select) {
+    const chosen = select.value;
+    select.replaceChildren(...versions.map((v) => el('option', { value: v }, v)));
+    select.dataset.options = wanted;
+    if (versions.includes(chosen)) select.value = chosen;
+  }
+}
+
+/** Hold at the chosen version, release the hold, or downgrade to it: the API's answer in the page's words. */
+async function changeHold(form, action) {
+  const modelId = form.dataset.model;
+  const t = types.find((x) => x.modelId === modelId);
+  if (!t) return;
+  const version = form.elements.version.value;
+  const reason = form.elements.reason.value.trim();
+  const model = `${t.vendor} ${t.model}`;
+  if (action !== 'release' && (!version || !reason)) {
+    form.reportValidity();
+    return;
+  }
+  if (action === 'downgrade' && !window.confirm(fill(L.confirmDowngrade, { model, version }))) return;
+  const path = `${base}/types/${encodeURIComponent(modelId)}`;
+  const buttons = form.querySelectorAll('button');
+  for (const b of buttons) b.disabled = true;
+  clearError('action');
+  try {
+    let text;
+    if (action === 'hold') {
+      const answer = await api('PUT', `${path}/hold`, { version, reason });
+      t.hold = answer.hold;
+      text = fill(L.heldDone, { model, version: answer.hold?.version ?? version });
+    } else if (action === 'release') {
+      const q = reason ? `?${new URLSearchParams({ reason })}` : '';
+      const answer = await api('DELETE', `${path}/hold${q}`);
+      t.hold = null;
+      text = answer.released
+        ? fill(L.releasedDone, { model, version: answer.released.version })
+        : fill(L.notHeldDone, { model });
+    } else {
+      const answer = await api('POST', `${path}/downgrade`, { version, reason });
+      t.hold = answer.hold;
+      const d = answer.decision;
+      const status = `${L.decision[d.status] ?? d.status}${d.reason ? ` – ${reasonText(L, d.reason, names)}` : ''}`;
+      text = fill(L.downgradeDone, { model, version, status });
+    }
+    updateHoldCell(form.closest('td'), t);
+    if (action !== 'release') form.elements.reason.value = '';
+    $('action-result').replaceChildren(el('p', { class: `hold-result ${action}` }, text));
+    refreshSoon();
+  } catch (err) {
+    showError(err, 'action');
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
 function updateOverviewRow(row, t) {
-  const [vendor, model, inUse, local, available, sw] = row.cells;
+  const [vendor, model, inUse, local, available, sw, , holdCell] = row.cells;
+  row.dataset.held = t.hold ? t.hold.version : '';
+  updateHoldCell(holdCell, t);
   setText(vendor, t.vendor);
   setText(model, t.imageManaged ? `${t.model} (${L.imageFirmware} ${t.imageFirmware ?? ''})` : t.model);
   setText(inUse, inUseText(t.inUse));

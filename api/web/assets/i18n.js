@@ -116,6 +116,10 @@ export function errorText(L, failure) {
     case 415:
       return { text: fill(E.badRequest, { field: field || 'body' }), detail: server };
     case 409:
+      // A refusal with its reason code (issue 13: a Gigaset downgrade, a rollout's state) in the page's words.
+      if (typeof body?.reason?.code === 'string' && Object.hasOwn(L.reasons, body.reason.code)) {
+        return { text: reasonText(L, body.reason), detail: null };
+      }
       return { text: E.conflict, detail: server };
     case 503:
       return { text: E.temporalDown, detail: server };
