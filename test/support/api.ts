@@ -67,6 +67,10 @@ export async function createApiHarness(options: {
   const config = loadConfig({
     DATABASE_URL: database.url,
     TASK_QUEUE: taskQueue,
+    // Every queue of this harness is its own: the dev server is shared by the whole run, and worker processes of
+    // other test files poll the default queues (they took this harness's blocks and downloads).
+    TASK_QUEUE_DOWNLOADS: taskQueue,
+    TASK_QUEUE_PHONES: taskQueue,
     LOG_DIR: logDir,
     TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
     API_WORKFLOW_ANSWER_TIMEOUT_MS: '20000',

@@ -74,7 +74,7 @@ describe('register a PBX (R9, R11, R16)', () => {
     const { args } = await stubReceived(h, 'acme-head-office');
     expect(args).toEqual({
       pbxId: 'acme-head-office',
-      queues: { downloads: 'firmware-downloads', phones: 'firmware-phones' },
+      queues: { downloads: h.config.taskQueues.downloads, phones: h.config.taskQueues.phones },
       weeklyCheck: { day: row!.weeklyCheckDay, minute: row!.weeklyCheckMinute },
     });
     // The provisioning secret is shown once and stored only as a hash.
@@ -98,7 +98,10 @@ describe('register a PBX (R9, R11, R16)', () => {
     expect(res.status).toBe(201);
     expect(res.body.pbx.phonesTaskQueue).toBe('firmware-phones-vienna');
     const { args } = await stubReceived(h, 'vienna-site');
-    expect(args.queues).toEqual({ downloads: 'firmware-downloads', phones: 'firmware-phones-vienna' });
+    expect(args.queues).toEqual({
+      downloads: h.config.taskQueues.downloads,
+      phones: 'firmware-phones-vienna',
+    });
     const bad = await h.call('POST', '/api/pbxes', {
       token: admin,
       json: { id: 'bad-queue', name: 'Bad', timeZone: 'Europe/Vienna', phonesTaskQueue: 'no spaces allowed' },

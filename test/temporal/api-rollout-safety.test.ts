@@ -536,5 +536,5 @@ describe('issue 13 through the API, real workflows on the dev server', () => {
       fleetRolloutId: id,
       status: 'completed',
     });
-  });
+  }, 240_000);
 });
