@@ -28,9 +28,6 @@ import pino from 'pino';
 import { syncCatalog } from '../activities/catalog.ts';
 import type { DownloadResult } from '../activities/contracts.ts';
 import { downloadFirmware } from '../activities/download.ts';
-import { connectDb } from '../db/client.ts';
-import { spawnEmbeddedPostgres } from '../db/embedded.ts';
-import { migrateDatabase } from '../db/migrate.ts';
 import { getRelease } from '../db/queries/catalog.ts';
 import { blobs, localFirmware, pbxes, phoneAccounts } from '../db/schema.ts';
 import { ensureSigningKeys, ensureState, publishRelease } from '../firmware-server/state.ts';
@@ -40,6 +37,7 @@ import { freePort, waitForPort } from '../lib/ports.ts';
 import { startProcess } from '../lib/processes.ts';
 import { loadLine, otherProcesses } from './proc.ts';
 import { profileMarkdown, summarizeProfile } from './profile-summary.ts';
+import { benchDatabase } from './stack.ts';
 
 const run = promisify(execFile);
 const sizesMb = (process.env.BENCH_SIZE_MB ?? '100,600').split(',').map(Number);
@@ -135,20 +133,7 @@ try {
   await waitForPort(port, 30_000);
   const url = `http://127.0.0.1:${port}`;
 
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    say('starting an embedded Postgres...');
-    const pg = await spawnEmbeddedPostgres({
-      dir: join(dir, 'postgres'),
-      port: await freePort(),
-      database: 'bench',
-    });
-    cleanups.push(() => pg.stop());
-    databaseUrl = pg.url;
-  }
-  await migrateDatabase(databaseUrl);
-  const handle = connectDb(databaseUrl);
-  cleanups.push(() => handle.close());
+  const { handle } = await benchDatabase(dir, cleanups, say);
   const config = loadConfig({
     DATA_DIR: dir,
     FIRMWARE_SERVER_URL: url,

@@ -14,14 +14,11 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from '../api/app.ts';
 import { createApiToken } from '../api/tokens.ts';
-import { connectDb } from '../db/client.ts';
-import { spawnEmbeddedPostgres } from '../db/embedded.ts';
-import { migrateDatabase } from '../db/migrate.ts';
 import { phoneModels } from '../db/schema.ts';
 import { loadConfig } from '../lib/config.ts';
 import { PbxLogs } from '../lib/pbx-logs.ts';
-import { freePort } from '../lib/ports.ts';
 import { seedFleet, T54W_NEW } from '../test/support/fleet-seed.ts';
+import { benchDatabase } from './stack.ts';
 
 const PBXES = Number(process.env.BENCH_PBXES ?? 1000);
 const PHONES = Number(process.env.BENCH_PHONES ?? 100);
@@ -37,20 +34,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 try {
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    say('starting an embedded Postgres...');
-    const pg = await spawnEmbeddedPostgres({
-      dir: join(dir, 'postgres'),
-      port: await freePort(),
-      database: 'bench',
-    });
-    cleanups.push(() => pg.stop());
-    databaseUrl = pg.url;
-  }
-  await migrateDatabase(databaseUrl);
-  const handle = connectDb(databaseUrl);
-  cleanups.push(() => handle.close());
+  const { url: databaseUrl, handle } = await benchDatabase(dir, cleanups, say);
   await handle.db
     .insert(phoneModels)
     .values([

@@ -195,3 +195,29 @@ export function metricSum(text: string, name: string, labels: string[] = []): nu
   }
   return sum;
 }
+
+/**
+ * A bench's database: DATABASE_URL when set, else an embedded Postgres under `dir` (stopped by `cleanups`);
+ * migrated, with a connection that `cleanups` closes.
+ */
+export async function benchDatabase(
+  dir: string,
+  cleanups: Array<() => Promise<void> | void>,
+  say: (m: string) => void,
+): Promise<{ url: string; handle: DbHandle }> {
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    say('starting an embedded Postgres...');
+    const pg = await spawnEmbeddedPostgres({
+      dir: join(dir, 'postgres'),
+      port: await freePort(),
+      database: 'bench',
+    });
+    cleanups.push(() => pg.stop());
+    url = pg.url;
+  }
+  await migrateDatabase(url);
+  const handle = connectDb(url);
+  cleanups.push(() => handle.close());
+  return { url, handle };
+}
