@@ -1,6 +1,8 @@
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { AnswerCache } from '../lib/answer-cache.ts';
 import { requireToken } from './auth.ts';
-import { type ApiDeps, createRouter } from './env.ts';
+import { type ApiAnswers, type ApiDeps, type AppEnv, createRouter } from './env.ts';
 import { methodsAllowed, onApiError, onNotFound } from './errors.ts';
 import { checkHealth } from './health.ts';
 import { openApiDocument } from './openapi.ts';
@@ -26,8 +28,11 @@ export type { ApiDeps } from './env.ts';
  */
 export function createApp(deps: ApiDeps) {
   const app = createRouter();
+  const ttl = deps.config.api.answerCacheMs;
+  const answers: ApiAnswers = { overview: new AnswerCache(ttl), tokens: new AnswerCache(ttl) };
+  const shared = { ...deps, answers };
   app.use('*', async (c, next) => {
-    c.set('deps', deps);
+    c.set('deps', shared);
     await next();
   });
   app.onError(onApiError);
@@ -59,6 +64,7 @@ export function createApp(deps: ApiDeps) {
       onError: (c) => c.json({ error: `request body larger than ${maxSize} bytes`, field: 'body' }, 413),
     }),
     requireToken,
+    forgetAnswersAfterChanges(answers),
   );
   // After the token check: a wrong method on an admin path is the caller's business only once it may ask.
   app.use(
@@ -85,4 +91,25 @@ export function createApp(deps: ApiDeps) {
   // R15: the "Firmwares" page and its script; no data in them, so no token needed to load them.
   app.route('/', createWebRoutes());
   return app;
+}
+
+const PBX_PATH = /^\/api\/pbxes\/([^/]+)/;
+
+/**
+ * A change made through this API is seen by the next read at once: after any non-GET admin request the changed
+ * PBX's shared answers are dropped (every PBX's when the request was not about one PBX, e.g. fleet actions).
+ * Changes the workflows make show within `API_ANSWER_CACHE_MS`.
+ */
+function forgetAnswersAfterChanges(answers: ApiAnswers): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    try {
+      await next();
+    } finally {
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+        const pbx = PBX_PATH.exec(c.req.path)?.[1];
+        if (pbx) answers.overview.delete(decodeURIComponent(pbx));
+        else answers.overview.clear();
+      }
+    }
+  };
 }

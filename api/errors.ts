@@ -129,11 +129,21 @@ export function methodsAllowed(
           literals: parts.filter((p) => p !== '*' && !p.startsWith(':')).length,
         };
       });
-  return async (c, next) => {
+  // The methods per path, remembered for the paths asked most recently (a page polls the same few paths).
+  const known = new Map<string, Set<string>>();
+  const methodsOf = (path: string) => {
+    let methods = known.get(path);
+    if (methods) return methods;
     table ??= build();
-    const matching = table.filter((r) => r.path.test(c.req.path));
+    const matching = table.filter((r) => r.path.test(path));
     const literals = Math.max(...matching.map((r) => r.literals));
-    const methods = new Set(matching.filter((r) => r.literals === literals).map((r) => r.method));
+    methods = new Set(matching.filter((r) => r.literals === literals).map((r) => r.method));
+    if (known.size >= 1000) known.clear();
+    known.set(path, methods);
+    return methods;
+  };
+  return async (c, next) => {
+    const methods = new Set(methodsOf(c.req.path));
     if (methods.size === 0 || methods.has(c.req.method === 'HEAD' ? 'GET' : c.req.method)) return next();
     if (methods.has('GET')) methods.add('HEAD');
     methods.add('OPTIONS');

@@ -63,6 +63,8 @@ const envSchema = z.object({
   API_ANSWER_WAIT_MS: positive.default(4_000),
   /** On SIGTERM the API stops accepting and lets in-flight requests finish this long (> the answer timeout). */
   API_SHUTDOWN_GRACE_MS: positive.default(130_000),
+  /** Issue 14: the overview is one shared answer per PBX for at most this long (0 = every request reads). */
+  API_ANSWER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   PROVISIONING_PORT: port.default(8180),
   PROVISIONING_PUBLIC_URL: z.string().url().optional(),
   SIP_HOST: z.string().default('0.0.0.0'),
@@ -133,6 +135,7 @@ export interface Config {
     requestTimeoutMs: number;
     answerWaitMs: number;
     shutdownGraceMs: number;
+    answerCacheMs: number;
   };
   provisioning: { port: number; publicUrl: string };
   sip: { host: string; port: number; publicHost: string; publicPort: number };
@@ -225,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.API_REQUEST_TIMEOUT_MS,
       answerWaitMs: e.API_ANSWER_WAIT_MS,
       shutdownGraceMs: e.API_SHUTDOWN_GRACE_MS,
+      answerCacheMs: e.API_ANSWER_CACHE_MS,
     },
     provisioning: {
       port: e.PROVISIONING_PORT,

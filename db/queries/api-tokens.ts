@@ -1,5 +1,6 @@
-import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { compileStatement, int8 } from '../prepared.ts';
 import { apiTokens } from '../schema.ts';
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
@@ -12,26 +13,35 @@ export async function insertApiToken(
   return row!;
 }
 
-/** The live (not revoked) token with this hash. */
-export async function findActiveToken(db: Db, tokenHash: string): Promise<ApiTokenRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
-  return row;
-}
+const authenticate = compileStatement<'tokenHash' | 'now'>(sql`
+  with live as (
+    select ${apiTokens.id} as id, ${apiTokens.name} as name, ${apiTokens.pbxId} as pbx_id
+    from ${apiTokens}
+    where ${apiTokens.tokenHash} = ${sql.placeholder('tokenHash')} and ${apiTokens.revokedAt} is null
+  ), touched as (
+    update ${apiTokens} set last_used_at = ${sql.placeholder('now')}::timestamptz
+    where ${apiTokens.id} in (select id from live)
+      and (${apiTokens.lastUsedAt} is null
+        or ${apiTokens.lastUsedAt} < ${sql.placeholder('now')}::timestamptz - interval '60 seconds')
+    returning 1
+  )
+  select id, name, pbx_id from live
+`);
 
-/** Records use at most once per `granularityMs`, so reads do not turn into a write each. */
-export async function touchApiToken(db: Db, id: number, now: Date, granularityMs = 60_000): Promise<void> {
-  await db
-    .update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(apiTokens.id, id),
-        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, new Date(now.getTime() - granularityMs))),
-      ),
-    );
+/**
+ * Every admin request (issue 14): the live token with this hash, and its use recorded at most once a minute, in
+ * one prepared round trip (a revoked token stops working at once; most requests write nothing).
+ */
+export async function authenticateToken(
+  db: Db,
+  tokenHash: string,
+  now: Date,
+): Promise<{ id: number; name: string; pbxId: string | null } | undefined> {
+  const [row] = await authenticate.run<{ id: unknown; name: string; pbx_id: string | null }>(db, {
+    tokenHash,
+    now: now.toISOString(),
+  });
+  return row ? { id: int8(row.id), name: row.name, pbxId: row.pbx_id } : undefined;
 }
 
 export async function listApiTokens(db: Db): Promise<ApiTokenRow[]> {

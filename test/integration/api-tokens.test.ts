@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findActiveToken, listApiTokens } from '../../db/queries/api-tokens.ts';
+import { authenticateToken, listApiTokens } from '../../db/queries/api-tokens.ts';
 import { pbxes } from '../../db/schema.ts';
 import { hashToken } from '../../lib/secrets.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -41,17 +41,37 @@ describe('the token command (R16)', () => {
     const scopedToken = scoped.stdout.trim();
     expect(wideToken).toMatch(/^pfd_[A-Za-z0-9_-]{40,}$/);
     expect(scoped.stderr).toContain('PBX acme');
-    expect(await findActiveToken(database.db, hashToken(wideToken))).toMatchObject({
+    expect(await authenticateToken(database.db, hashToken(wideToken), new Date())).toMatchObject({
       name: 'alice',
       pbxId: null,
     });
-    expect(await findActiveToken(database.db, hashToken(scopedToken))).toMatchObject({
+    expect(await authenticateToken(database.db, hashToken(scopedToken), new Date())).toMatchObject({
       name: 'bob',
       pbxId: 'acme',
     });
     const stored = JSON.stringify(await listApiTokens(database.db));
     expect(stored).not.toContain(wideToken);
     expect(stored).not.toContain(scopedToken);
+  });
+
+  it('a token use is recorded at most once a minute (one statement per request, issue 14); revoked ends it', async () => {
+    await token('create', '--name', 'carol');
+    const [carol] = (await listApiTokens(database.db)).filter((t) => t.name === 'carol');
+    expect(carol?.lastUsedAt).toBeNull();
+    const hash = carol!.tokenHash;
+    const lastUsed = async () =>
+      (await listApiTokens(database.db)).find((t) => t.name === 'carol')?.lastUsedAt?.toISOString();
+    const t0 = new Date('2026-12-01T10:00:00.000Z');
+    expect(await authenticateToken(database.db, hash, t0)).toMatchObject({ id: carol!.id, name: 'carol' });
+    expect(await lastUsed()).toBe(t0.toISOString());
+    await authenticateToken(database.db, hash, new Date(t0.getTime() + 59_000));
+    expect(await lastUsed()).toBe(t0.toISOString());
+    const t1 = new Date(t0.getTime() + 61_000);
+    await authenticateToken(database.db, hash, t1);
+    expect(await lastUsed()).toBe(t1.toISOString());
+    await token('revoke', '--name', 'carol');
+    expect(await authenticateToken(database.db, hash, new Date())).toBeUndefined();
+    expect(await authenticateToken(database.db, hashToken('pfd_unknown'), new Date())).toBeUndefined();
   });
 
   it('lists and revokes tokens', async () => {

@@ -449,3 +449,35 @@ describe('rollouts (R12) and the journal (R14)', () => {
     expect(future.body.nextBeforeId).toBeNull();
   });
 });
+
+describe('the overview is one shared answer per PBX (issue 14 target 3)', () => {
+  const d785 = async () =>
+    (await h.call('GET', `/api/pbxes/${PBX}/overview`, { token })).body.types.find(
+      (t: { modelId: string }) => t.modelId === 'snom-d785',
+    );
+
+  it('R6: a version a phone reports (written by the edge, not this API) shows within API_ANSWER_CACHE_MS', async () => {
+    expect((await d785()).inUse).toEqual([{ version: '10.1.33.33', phones: 1 }]);
+    const phone = eq(phoneAccounts.mac, '000413000001');
+    await h.database.db.update(phoneAccounts).set({ installedVersion: '10.1.54.13' }).where(phone);
+    try {
+      await expect
+        .poll(async () => (await d785()).inUse, { timeout: 5_000 })
+        .toEqual([{ version: '10.1.54.13', phones: 1 }]);
+    } finally {
+      await h.database.db.update(phoneAccounts).set({ installedVersion: '10.1.33.33' }).where(phone);
+    }
+    await expect
+      .poll(async () => (await d785()).inUse, { timeout: 5_000 })
+      .toEqual([{ version: '10.1.33.33', phones: 1 }]);
+  });
+
+  it('R7: a change made through the API shows in the very next overview (its shared answer is dropped)', async () => {
+    expect((await d785()).autoUpdate).toBe(true);
+    const url = `/api/pbxes/${PBX}/types/snom-d785/auto-update`;
+    expect((await h.call('PUT', url, { token, json: { enabled: false } })).status).toBe(200);
+    expect((await d785()).autoUpdate).toBe(false);
+    expect((await h.call('PUT', url, { token, json: { enabled: true } })).status).toBe(200);
+    expect((await d785()).autoUpdate).toBe(true);
+  });
+});

@@ -1,13 +1,15 @@
 import { appendJournal } from '../../../db/queries/journal.ts';
 import { loadOverviewInput } from '../../../db/queries/overview.ts';
+import { getPbx } from '../../../db/queries/pbxes.ts';
 import { getPhoneModels, listPhoneModels } from '../../../db/queries/phone-models.ts';
 import { setAutoUpdate as storeAutoUpdate } from '../../../db/queries/type-settings.ts';
 import { firmwareOverview, vendorLabel } from '../../../domain/overview.ts';
-import { pbxForCaller } from '../../auth.ts';
-import type { AppRouteHandler } from '../../env.ts';
+import { assertCallerMaySee, pbxForCaller } from '../../auth.ts';
+import { type AppRouteHandler, jsonBytes, toJsonBytes } from '../../env.ts';
 import { notFound } from '../../errors.ts';
 import { notifySettingsChanged } from '../../lifecycle-client.ts';
 import type * as routes from './types.routes.ts';
+import type { Overview } from './types.routes.ts';
 
 export const models: AppRouteHandler<typeof routes.models> = async (c) => {
   const rows = await listPhoneModels(c.var.deps.db);
@@ -25,10 +27,21 @@ export const models: AppRouteHandler<typeof routes.models> = async (c) => {
   );
 };
 
+/** R6; one shared answer per PBX for at most API_ANSWER_CACHE_MS (a page polls it; issue 14). */
 export const overview: AppRouteHandler<typeof routes.overview> = async (c) => {
-  const pbx = await pbxForCaller(c, c.req.valid('param').pbxId);
-  const types = firmwareOverview(await loadOverviewInput(c.var.deps.db, pbx.id));
-  return c.json({ pbxId: pbx.id, types }, 200);
+  const { pbxId } = c.req.valid('param');
+  assertCallerMaySee(c, pbxId);
+  const { db, answers } = c.var.deps;
+  const body = await answers.overview.get(pbxId, async () => {
+    const pbx = await getPbx(db, pbxId);
+    if (!pbx) throw notFound('PBX', pbxId, 'pbxId');
+    // Serialized once per answer, not per request (a profile at 6,000 requests/s put a quarter of the API there).
+    return toJsonBytes<Overview>({
+      pbxId: pbx.id,
+      types: firmwareOverview(await loadOverviewInput(db, pbx.id)),
+    });
+  });
+  return jsonBytes(c, body, 200);
 };
 
 export const setAutoUpdate: AppRouteHandler<typeof routes.setAutoUpdate> = async (c) => {

@@ -62,6 +62,9 @@ export const models = createRoute({
   },
 });
 
+export const OverviewSchema = z.object({ pbxId: z.string(), types: z.array(OverviewRowSchema) });
+export type Overview = z.infer<typeof OverviewSchema>;
+
 export const overview = createRoute({
   method: 'get',
   path: '/api/pbxes/{pbxId}/overview',
@@ -71,7 +74,7 @@ export const overview = createRoute({
   summary: 'R6: the firmware overview, one row per type with at least one account',
   request: { params: PbxIdParams },
   responses: {
-    200: jsonContent(z.object({ pbxId: z.string(), types: z.array(OverviewRowSchema) }), 'The overview'),
+    200: jsonContent(OverviewSchema, 'The overview'),
     ...errorResponses(400, 401, 404),
   },
 });
