@@ -79,6 +79,8 @@ const downloadInputSchema = z.object({
 });
 
 const WRITE_BATCH = 1 << 20;
+/** undici's body buffer: 1 MiB instead of its 64 KiB default (a partial survives a break-off; see below). */
+const BODY_HIGH_WATER_MARK = 1 << 20;
 const HEARTBEAT_EVERY_MS = 500;
 const PROGRESS_LOG_EVERY_MS = 5_000;
 
@@ -226,6 +228,8 @@ async function fetchToPartial(
         headers,
         headersTimeout: config.firmwareServer.httpTimeoutMs,
         bodyTimeout: config.firmwareServer.httpTimeoutMs,
+        // Bigger body chunks, fewer of them (issue 14 target 6): less CPU per byte in the stream and the GC.
+        highWaterMark: BODY_HIGH_WATER_MARK,
         signal: signal ?? null,
       });
     } catch (err) {
@@ -326,7 +330,7 @@ async function fetchToPartial(
     }
     try {
       // Whatever was read is a valid prefix: keep it on disk so a retry does not fetch it again. (When the
-      // connection breaks, undici drops what it had buffered but not yet handed over: at most its 64 KiB.)
+      // connection breaks, undici drops what it had buffered but not yet handed over: at most BODY_HIGH_WATER_MARK.)
       await flush();
       await fh.sync();
     } finally {
