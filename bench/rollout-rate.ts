@@ -21,6 +21,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { createPhoneActivities } from '../activities/index.ts';
@@ -36,6 +38,7 @@ import { blobPath } from '../lib/store-paths.ts';
 import { startPhoneEdge } from '../phones/edge.ts';
 import { createSimulatedFleet, fleetSpecOf, type SimulatedFleetAccounts } from '../simulator/accounts.ts';
 import { simulatedFirmwareImage } from '../simulator/firmware-image.ts';
+import { workflowIds } from '../workflows/messages.ts';
 import { percentile } from './load.ts';
 import { loadLine, otherProcesses, peakRssMiBOf } from './proc.ts';
 import { startStack } from './stack.ts';
@@ -442,6 +445,9 @@ try {
   const bareAfter = await bareRun('bare block activity, after', 3);
   const phases = [bare, orchestrated, bareAfter];
 
+  // Where orchestration's cost goes: the Temporal events of the first PBX's lifecycle workflow and its rollouts.
+  const history = await countEvents(stack.temporalAddress, fleets[0]?.pbxId ?? '', MODELS.length);
+
   // ---- report ------------------------------------------------------------------------------------------
   sim.kill('SIGTERM');
   const stopped = await next('stopped');
@@ -472,6 +478,7 @@ try {
     '',
     `- Orchestration: the bare block rate (mean of the runs before and after, ${bareRate.toFixed(0)} phones/s) is **${ratio.toFixed(2)}×** the orchestrated one (target ≤ 1.1); fleet rate ${orchestrated.perSecond.toFixed(0)} phones/s (target ≥ 1,000).`,
     `- CPU per phone updated, all processes: ${phases.map((ph) => `${ph.name} ${(Object.values(ph.cpu).reduce((x, y) => x + y, 0) / Math.max(1, ph.updated)).toFixed(1)} ms`).join('; ')} — on 2 cores that bounds the rate at about ${((2 * 1000) / (Object.values(orchestrated.cpu).reduce((x, y) => x + y, 0) / Math.max(1, orchestrated.updated))).toFixed(0)} phones/s even with the machine to itself.`,
+    `- Temporal events of ${history.pbxId} (Update now of ${MODELS.length} types): lifecycle workflow ${history.lifecycle.total} (${history.lifecycle.top}); per rollout ${history.rollout.total / MODELS.length} on average (${history.rollout.top}).`,
     `- Boot: ${booted.registered} of ${phoneCount} phones registered in ${(bootMs / 1000).toFixed(0)} s before the runs (the edge of this process served them).`,
     `- Simulator (one process, all PBXes): ${stopped.cpuMs} ms CPU over the whole run, peak RSS ${stopped.peakRssMiB} MiB; phones worker peak RSS ${peakRssMiBOf(process.pid)} MiB.`,
     '',
@@ -495,6 +502,43 @@ try {
   await edgeDb.close();
 } finally {
   await stack.stop();
+}
+
+/** Events per type in the histories of one PBX's lifecycle workflow and its rollout workflows (one per type). */
+async function countEvents(address: string, pbxId: string, types: number) {
+  const EventType = proto.temporal.api.enums.v1.EventType;
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    const tally = async (ids: string[]) => {
+      const byType = new Map<string, number>();
+      let total = 0;
+      for (const id of ids) {
+        const history = await client.workflow.getHandle(id).fetchHistory();
+        for (const e of history.events ?? []) {
+          const type = String(EventType[e.eventType ?? 0] ?? e.eventType).replace('EVENT_TYPE_', '');
+          byType.set(type, (byType.get(type) ?? 0) + 1);
+          total++;
+        }
+      }
+      const top = [...byType]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 6)
+        .map(([t, n]) => `${t.toLowerCase()} ${n}`)
+        .join(', ');
+      return { total, top };
+    };
+    const rolloutIds = MODELS.slice(0, types).map((m) =>
+      workflowIds.rollout(pbxId, modelIdOf(m.vendor, m.model)),
+    );
+    return {
+      pbxId,
+      lifecycle: await tally([workflowIds.lifecycle(pbxId)]),
+      rollout: await tally(rolloutIds),
+    };
+  } finally {
+    await connection.close();
+  }
 }
 
 /** Phones updated over time, one line per run, as an SVG (no dependencies). */
