@@ -61,10 +61,15 @@ export interface FleetPbxState {
 
 /**
  * A wave succeeded when every rollout it started ended `completed`. Skipped PBXes (R7/R8 off there, type held,
- * nothing to do) say why and do not fail it.
+ * nothing to do) say why and do not fail it — but a wave in which no PBX got to the version (every one skipped
+ * for R7/R8, a hold or missing firmware) proved nothing, so it does not let the next wave start
+ * (`needsEvidence`; false only for fleet rollouts recorded before that rule).
  */
-export function waveSucceeded(pbxes: readonly FleetPbxState[]): boolean {
-  return pbxes.every((p) => p.state === 'skipped' || (p.state === 'rollout' && p.status === 'completed'));
+export function waveSucceeded(pbxes: readonly FleetPbxState[], needsEvidence = true): boolean {
+  const none = pbxes.every(
+    (p) => p.state === 'skipped' || (p.state === 'rollout' && p.status === 'completed'),
+  );
+  return none && (!needsEvidence || pbxes.some(onTarget));
 }
 
 /** A wave is over when no PBX of it is pending or has an open rollout. */

@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   type ChildWorkflowHandle,
   condition,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -35,6 +36,10 @@ import {
   workflowIds,
 } from './messages.ts';
 import type { phoneRollout } from './rollout.ts';
+
+/** A wave in which no PBX got to the version halts the fleet rollout (fleet rollouts started before: not). */
+export const WAVE_NEEDS_EVIDENCE_PATCH = 'wave-needs-evidence';
+
 import { RolloutStatusAttr } from './search-attributes.ts';
 import { errorMessage, refuse, startRolloutChild } from './steps.ts';
 
@@ -284,11 +289,21 @@ export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary
     const ofWave = () => states.filter((p) => p.wave === index + 1);
     await condition(() => waveOver(ofWave()) || cancelRequested !== null);
     if (cancelRequested) break;
-    if (!waveSucceeded(ofWave()) && index < args.waves.length - 1 && !halted) {
+    if (
+      index < args.waves.length - 1 &&
+      !halted &&
+      !waveSucceeded(ofWave(), patched(WAVE_NEEDS_EVIDENCE_PATCH))
+    ) {
       const failed = ofWave().filter((p) => p.state === 'rollout' && p.status !== 'completed');
+      // No rollout failed: no PBX of the wave got to the version (each was skipped, and says why).
+      const shown = failed.length > 0 ? failed : ofWave();
       halted = reason('wave-failed', {
         wave: index + 1,
-        pbxes: failed.map((p) => `${p.pbxId} ${p.status}`).join(', '),
+        pbxes: shown
+          .map((p) =>
+            p.state === 'rollout' ? `${p.pbxId} ${p.status}` : `${p.pbxId} skipped (${p.reason?.code})`,
+          )
+          .join(', '),
       });
       await record();
     }

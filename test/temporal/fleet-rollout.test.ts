@@ -185,4 +185,29 @@ describe('fleet rollouts in waves (issue 13; R7, R8 per PBX; R12 per PBX and typ
     }
     expect([...fleet.get('p6').phones.values()].every((p) => p.version === NEW)).toBe(true);
   });
+
+  it('issue 13 waves: a first wave in which no PBX got to the version (its only PBX skipped for R8) halts the fleet before the next wave', async () => {
+    const fleet = fleetOf(3);
+    fleet.get('p1').settings.autoDownloadInstall = false; // R8 off on the canary PBX
+    await runFleet(fleet, [1, 'rest'], async (handle) => {
+      const halted = await until(
+        'the fleet to halt after wave 1',
+        () => handle.query(fleetProgressQuery),
+        (s) => s.status === 'halted',
+        30_000,
+      );
+      expect(halted.reason).toMatchObject({
+        code: 'wave-failed',
+        params: { wave: 1, pbxes: 'p1 skipped (automatic-off)' },
+      });
+      await env.sleep('1 day');
+      expect(started(fleet, 'p2')).toHaveLength(0);
+      expect(started(fleet, 'p3')).toHaveLength(0);
+      // An admin who accepts that goes on with the next wave.
+      await handle.executeUpdate(resumeFleetUpdate, { args: [{ who: 'ops' }] });
+      const done = await handle.result();
+      expect(done).toMatchObject({ status: 'completed-with-failures' });
+      expect(pbxOf(done, 'p2')).toMatchObject({ state: 'rollout', status: 'completed' });
+    });
+  });
 });

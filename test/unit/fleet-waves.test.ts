@@ -69,6 +69,14 @@ describe('issue 13: waves across PBXes', () => {
   it('issue 13: a wave succeeds only when every rollout it started completed; skipped PBXes do not fail it', () => {
     expect(waveSucceeded([rollout('a', 'completed'), skipped('b', 'automatic-off')])).toBe(true);
     expect(waveSucceeded([rollout('a', 'completed'), rollout('b', 'completed-with-failures')])).toBe(false);
+    expect(waveSucceeded([skipped('a', 'all-current'), skipped('b', 'automatic-off')])).toBe(true);
+  });
+
+  it('issue 13: a wave in which no PBX got to the version (all skipped for R8) proves nothing and does not let the next wave start', () => {
+    expect(waveSucceeded([skipped('a', 'automatic-off'), skipped('b', 'automatic-off')])).toBe(false);
+    expect(waveSucceeded([skipped('a', 'automatic-off')])).toBe(false);
+    // Fleet rollouts recorded before this rule replay with the rule they ran under.
+    expect(waveSucceeded([skipped('a', 'automatic-off')], false)).toBe(true);
   });
 
   it('issue 13: a fleet ends by what its PBXes did', () => {
