@@ -478,7 +478,7 @@ try {
     '',
     `- Orchestration: the bare block rate (mean of the runs before and after, ${bareRate.toFixed(0)} phones/s) is **${ratio.toFixed(2)}×** the orchestrated one (target ≤ 1.1); fleet rate ${orchestrated.perSecond.toFixed(0)} phones/s (target ≥ 1,000).`,
     `- CPU per phone updated, all processes: ${phases.map((ph) => `${ph.name} ${(Object.values(ph.cpu).reduce((x, y) => x + y, 0) / Math.max(1, ph.updated)).toFixed(1)} ms`).join('; ')} — on 2 cores that bounds the rate at about ${((2 * 1000) / (Object.values(orchestrated.cpu).reduce((x, y) => x + y, 0) / Math.max(1, orchestrated.updated))).toFixed(0)} phones/s even with the machine to itself.`,
-    `- Temporal events of ${history.pbxId} (Update now of ${MODELS.length} types): lifecycle workflow ${history.lifecycle.total} (${history.lifecycle.top}); per rollout ${history.rollout.total / MODELS.length} on average (${history.rollout.top}).`,
+    `- Temporal events of ${history.pbxId} (Update now of ${MODELS.length} types): lifecycle workflow ${history.lifecycle.total} (${history.lifecycle.top}); per rollout ${history.rollout.total / MODELS.length} on average (the ${MODELS.length} rollouts together: ${history.rollout.top}).`,
     `- Boot: ${booted.registered} of ${phoneCount} phones registered in ${(bootMs / 1000).toFixed(0)} s before the runs (the edge of this process served them).`,
     `- Simulator (one process, all PBXes): ${stopped.cpuMs} ms CPU over the whole run, peak RSS ${stopped.peakRssMiB} MiB; phones worker peak RSS ${peakRssMiBOf(process.pid)} MiB.`,
     '',

@@ -3,7 +3,8 @@
  * Temporal dev server (in memory, with a Prometheus `/metrics` endpoint: an independent count of what reached
  * Temporal), optionally the reference firmware server, worker processes (`node worker/main.ts`) and the API
  * (`node api/main.ts`). Each process's CPU is read from /proc (bench/proc.ts), so a report can say who spent what.
- * BENCH_PROFILE_DIR=<dir> makes the API process write a V8 CPU profile there when it stops.
+ * BENCH_PROFILE_DIR=<dir> makes the API and each worker process write V8 CPU profiles to <dir>/<name> when they
+ * stop (a worker's workflow threads write their own); `node bench/profile-summary.ts <dir>/<name>` summarizes them.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,7 +115,7 @@ export async function startStack(say: (m: string) => void = () => {}): Promise<S
       processes,
       async startWorker(name, extra = {}) {
         const w = startProcess(name, process.execPath, [join(repoRoot, 'worker/main.ts')], {
-          env: { ...env, ...extra },
+          env: { ...env, ...profiled(name), ...extra },
           quiet: true,
         });
         managed.push(w);
@@ -123,12 +124,8 @@ export async function startStack(say: (m: string) => void = () => {}): Promise<S
       },
       async startApi(extra = {}) {
         const port = await freePort();
-        // BENCH_PROFILE_DIR: the API writes a V8 CPU profile there when it stops.
-        const profile = process.env.BENCH_PROFILE_DIR
-          ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
-          : {};
         const api = startProcess('api', process.execPath, [join(repoRoot, 'api/main.ts')], {
-          env: { ...env, API_HOST: '127.0.0.1', API_PORT: String(port), ...profile, ...extra },
+          env: { ...env, API_HOST: '127.0.0.1', API_PORT: String(port), ...profiled('api'), ...extra },
           quiet: true,
         });
         managed.push(api);
@@ -220,4 +217,10 @@ export async function benchDatabase(
   const handle = connectDb(url);
   cleanups.push(() => handle.close());
   return { url, handle };
+}
+
+/** BENCH_PROFILE_DIR: the process writes its V8 CPU profiles to <dir>/<name> when it stops. */
+function profiled(name: string): NodeJS.ProcessEnv {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dir, name)}` } : {};
 }
