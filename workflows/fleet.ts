@@ -39,6 +39,8 @@ import type { phoneRollout } from './rollout.ts';
 
 /** A wave in which no PBX got to the version halts the fleet rollout (fleet rollouts started before: not). */
 export const WAVE_NEEDS_EVIDENCE_PATCH = 'wave-needs-evidence';
+/** Pause, resume and cancel reach every open rollout of the fleet, whatever status it last reported. */
+export const FLEET_TELLS_EVERY_MEMBER_PATCH = 'fleet-tells-every-member';
 
 import { RolloutStatusAttr } from './search-attributes.ts';
 import { errorMessage, refuse, startRolloutChild } from './steps.ts';
@@ -111,9 +113,19 @@ export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary
   };
 
   const tellMembers = async (action: 'pause' | 'resume' | 'cancel', who: string, only?: RolloutStatus[]) => {
+    // A member's status here is what its last signal said, and that may lag behind it (a rollout that just paused
+    // has not told us yet): every open member is told, and each acts only if the action applies to it (a resume
+    // reaches a paused rollout even before its "paused" arrived). Fleet rollouts started before: by the status.
+    const everyOpen = patched(FLEET_TELLS_EVERY_MEMBER_PATCH);
     for (const [pbxId, handle] of children) {
       const s = stateOf(pbxId);
-      if (s.status === null || isFinal(s.status)) continue;
+      if (s.status !== null && isFinal(s.status)) continue;
+      if (everyOpen) {
+        // One that ended meanwhile cannot be signalled; it has nothing to pause or resume.
+        await handle.signal(fleetControlSignal, { action, who }).catch(() => undefined);
+        continue;
+      }
+      if (s.status === null) continue;
       if (only && !only.includes(s.status)) continue;
       await handle.signal(fleetControlSignal, { action, who });
     }
