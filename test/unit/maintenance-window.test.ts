@@ -1,7 +1,7 @@
 /** Issue 13: the maintenance window in the PBX's own time, DST-correct (domain/maintenance-window.ts). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextOpenAt, windowAt } from '../../domain/maintenance-window.ts';
+import { formatMinute, nextOpenAt, parseMinute, windowAt } from '../../domain/maintenance-window.ts';
 import { fromLocal, toLocal } from '../../domain/timing.ts';
 
 const BERLIN = 'Europe/Berlin';
@@ -102,5 +102,49 @@ describe('issue 13: maintenance window', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('issue 13: a window with a time outside 00:00..23:59 or not a whole minute is refused, naming the value', () => {
+    const now = at(2026, 6, 10, 12);
+    for (const bad of [-1, 1440, 1.5, Number.NaN]) {
+      expect(() => windowAt(now, BERLIN, { startMinute: bad, endMinute: 60 })).toThrow(
+        new RangeError(`a window's times are minutes 0..1439, got ${bad}`),
+      );
+      expect(() => windowAt(now, BERLIN, { startMinute: 60, endMinute: bad })).toThrow(RangeError);
+    }
+    for (const ok of [0, 1439])
+      expect(() => windowAt(now, BERLIN, { startMinute: ok, endMinute: 600 })).not.toThrow();
+  });
+
+  it('issue 13: at the very minute a window starts it is open; a minute before, it opens at that minute', () => {
+    const evening = { startMinute: 20 * 60, endMinute: 21 * 60 };
+    expect(windowAt(at(2026, 6, 10, 20), BERLIN, evening)).toEqual({
+      open: true,
+      closesAt: at(2026, 6, 10, 21),
+    });
+    expect(windowAt(at(2026, 6, 10, 19, 59), BERLIN, evening)).toEqual({
+      open: false,
+      opensAt: at(2026, 6, 10, 20),
+    });
+    // After today's window the next one is tomorrow's, not an earlier or later day's.
+    expect(windowAt(at(2026, 6, 10, 21), BERLIN, evening)).toEqual({
+      open: false,
+      opensAt: at(2026, 6, 11, 20),
+    });
+    expect(windowAt(at(2026, 6, 10, 23, 59), BERLIN, evening)).toEqual({
+      open: false,
+      opensAt: at(2026, 6, 11, 20),
+    });
+  });
+
+  it('issue 13: times of day as the API writes them, HH:MM, and back (property)', () => {
+    expect(formatMinute(0)).toBe('00:00');
+    expect(formatMinute(22 * 60 + 5)).toBe('22:05');
+    expect(formatMinute(1439)).toBe('23:59');
+    expect(parseMinute('05:30')).toBe(330);
+    for (const bad of ['24:00', '7:00', '07:60', '07:00 ', 'x07:00', '0a:00', '07:0a', '']) {
+      expect(() => parseMinute(bad)).toThrow(new RangeError('a time of day is HH:MM, 00:00 to 23:59'));
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 1439 }), (m) => parseMinute(formatMinute(m)) === m));
   });
 });

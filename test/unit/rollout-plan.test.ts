@@ -9,7 +9,9 @@ import {
   nextStep,
   type PlanPhone,
   planBlocks,
+  type RanPhone,
   type RolloutQueue,
+  retryNow,
   scheduleRetries,
   startStep,
 } from '../../domain/rollout-plan.ts';
@@ -139,5 +141,132 @@ describe('issue 13: the rollout beside its preview', () => {
     expect(d.find((x) => x.phoneId === 4)?.reason.text).toBe(
       'in the preview, not in the rollout: its account was deleted',
     );
+  });
+});
+
+describe('issue 13: the running queue and the preview, case by case', () => {
+  const q = (retries: Array<{ phoneId: number; dueAt: number }>, planned: number[][] = []) => ({
+    planned: planned.map((phoneIds, index) => ({ index, canary: false, phoneIds })),
+    retries,
+  });
+
+  it('issue 13 retries: due ones go out longest-waiting first (ties by phone), in blocks of at most the block size; not-yet-due ones wait for the earliest', () => {
+    const queue = q([
+      { phoneId: 9, dueAt: 300 },
+      { phoneId: 4, dueAt: 100 },
+      { phoneId: 2, dueAt: 100 },
+      { phoneId: 7, dueAt: 200 },
+      { phoneId: 1, dueAt: 900 },
+    ]);
+    expect(nextStep(queue, 300, 3)).toEqual({
+      kind: 'block',
+      canary: false,
+      retry: true,
+      plannedIndex: null,
+      phoneIds: [2, 4, 7],
+    });
+    expect(nextStep(queue, 99)).toEqual({ kind: 'wait', until: 100 });
+    const started = startStep(
+      queue,
+      nextStep(queue, 300, 3) as Extract<ReturnType<typeof nextStep>, { kind: 'block' }>,
+    );
+    expect(started.retries).toEqual([
+      { phoneId: 9, dueAt: 300 },
+      { phoneId: 1, dueAt: 900 },
+    ]);
+    expect(nextStep(q([]), 0)).toEqual({ kind: 'done' });
+  });
+
+  it('issue 13 retries: a phone scheduled again replaces its earlier retry; retry now makes parked phones due at once', () => {
+    const queue = q([
+      { phoneId: 1, dueAt: 100 },
+      { phoneId: 2, dueAt: 200 },
+    ]);
+    expect(scheduleRetries(queue, [{ phoneId: 2, dueAt: 500 }]).retries).toEqual([
+      { phoneId: 1, dueAt: 100 },
+      { phoneId: 2, dueAt: 500 },
+    ]);
+    expect(retryNow(queue, [3, 1], 50).retries).toEqual([
+      { phoneId: 2, dueAt: 200 },
+      { phoneId: 3, dueAt: 50 },
+      { phoneId: 1, dueAt: 50 },
+    ]);
+  });
+
+  it('issue 13 late joiners: they fill the last planned block up to the block size, then open new blocks numbered on; queued phones are not added twice', () => {
+    const queue = {
+      planned: [
+        { index: 0, canary: true, phoneIds: [1] },
+        { index: 1, canary: false, phoneIds: [2, 3] },
+      ],
+      retries: [{ phoneId: 4, dueAt: 0 }],
+    };
+    const { queue: after, placed } = admitJoiners(queue, [3, 4, 5, 6, 7, 7, 8], 2, 3);
+    expect(after.planned).toEqual([
+      { index: 0, canary: true, phoneIds: [1] },
+      { index: 1, canary: false, phoneIds: [2, 3, 5] },
+      { index: 2, canary: false, phoneIds: [6, 7, 8] },
+    ]);
+    expect([...placed]).toEqual([
+      [5, 1],
+      [6, 2],
+      [7, 2],
+      [8, 2],
+    ]);
+    expect(queue.planned[1]?.phoneIds).toEqual([2, 3]); // the queue given is not changed
+    // Behind a canary only: a new block, never the canary.
+    const canaryOnly = admitJoiners(
+      { planned: [{ index: 0, canary: true, phoneIds: [1] }], retries: [] },
+      [2],
+      1,
+    );
+    expect(canaryOnly.queue.planned.at(-1)).toEqual({ index: 1, canary: false, phoneIds: [2] });
+  });
+
+  it('issue 13 preview: each kind of difference says why, with 1-based blocks; phones never contacted are not differences', () => {
+    const preview = [
+      { index: 0, canary: true, phoneIds: [1] },
+      { index: 1, canary: false, phoneIds: [2, 3, 4, 5] },
+    ];
+    const ran: RanPhone[] = [
+      { phoneId: 1, plannedBlock: 0, block: 0, outcome: 'updated', attempts: 1, joined: false },
+      { phoneId: 2, plannedBlock: 2, block: 2, outcome: 'updated', attempts: 1, joined: false },
+      { phoneId: 3, plannedBlock: 1, block: 1, outcome: 'unreachable', attempts: 1, joined: false },
+      { phoneId: 4, plannedBlock: 1, block: 3, outcome: 'updated', attempts: 2, joined: false },
+      { phoneId: 5, plannedBlock: 1, block: null, outcome: 'not-contacted', attempts: 0, joined: false },
+      { phoneId: 6, plannedBlock: 2, block: 2, outcome: 'updated', attempts: 1, joined: true },
+      { phoneId: 7, plannedBlock: null, block: null, outcome: null, attempts: 0, joined: true },
+      { phoneId: 8, plannedBlock: 1, block: 1, outcome: 'updated', attempts: 1, joined: false },
+    ];
+    const diffs = differencesFromPreview(preview, ran, () => 'gone');
+    const byPhone = new Map(diffs.map((d) => [d.phoneId, d]));
+    expect(byPhone.get(1)).toBeUndefined();
+    expect(byPhone.get(2)).toMatchObject({
+      change: 'moved',
+      previewBlock: 1,
+      block: 2,
+      reason: { code: 'moved-block', params: { planned: 2, block: 3 } },
+    });
+    expect(byPhone.get(3)).toMatchObject({
+      change: 'offline',
+      reason: { code: 'offline-at-block', params: { block: 2 } },
+    });
+    expect(byPhone.get(4)).toMatchObject({
+      change: 'retried',
+      block: 3,
+      reason: { code: 'retried-in-block', params: { attempts: 2, block: 4 } },
+    });
+    expect(byPhone.get(5)).toMatchObject({ change: 'removed', previewBlock: 1 });
+    expect(byPhone.get(6)).toMatchObject({
+      change: 'added',
+      previewBlock: null,
+      reason: { code: 'joined-late', params: { block: 3 } },
+    });
+    expect(byPhone.get(7)).toMatchObject({
+      change: 'added',
+      reason: { code: 'joined-late', params: { block: 1 } },
+    });
+    expect(byPhone.get(8)).toMatchObject({ change: 'added', reason: { code: 'added-since-preview' } });
+    expect(differencesFromPreview(preview.slice(0, 1), ran.slice(0, 1), () => 'gone')).toEqual([]);
   });
 });
