@@ -66,10 +66,10 @@ export interface FleetPbxState {
  * (`needsEvidence`; false only for fleet rollouts recorded before that rule).
  */
 export function waveSucceeded(pbxes: readonly FleetPbxState[], needsEvidence = true): boolean {
-  const none = pbxes.every(
+  const noneFailed = pbxes.every(
     (p) => p.state === 'skipped' || (p.state === 'rollout' && p.status === 'completed'),
   );
-  return none && (!needsEvidence || pbxes.some(onTarget));
+  return noneFailed && (!needsEvidence || pbxes.some(onTarget));
 }
 
 /** A wave is over when no PBX of it is pending or has an open rollout. */

@@ -36,14 +36,13 @@ import {
   workflowIds,
 } from './messages.ts';
 import type { phoneRollout } from './rollout.ts';
+import { RolloutStatusAttr } from './search-attributes.ts';
+import { errorMessage, refuse, startRolloutChild } from './steps.ts';
 
 /** A wave in which no PBX got to the version halts the fleet rollout (fleet rollouts started before: not). */
 export const WAVE_NEEDS_EVIDENCE_PATCH = 'wave-needs-evidence';
 /** Pause, resume and cancel reach every open rollout of the fleet, whatever status it last reported. */
 export const FLEET_TELLS_EVERY_MEMBER_PATCH = 'fleet-tells-every-member';
-
-import { RolloutStatusAttr } from './search-attributes.ts';
-import { errorMessage, refuse, startRolloutChild } from './steps.ts';
 
 export async function fleetRollout(args: FleetArgs): Promise<FleetRolloutSummary> {
   const acts = activitiesFor(args.queues);
