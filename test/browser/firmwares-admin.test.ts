@@ -565,6 +565,42 @@ describe('the page an admin runs the site from (issue 12), in real Chromium', ()
     await de.context.close();
   }, 90_000);
 
+  it('R14: a slow answer to the previous journal filter never shows under the new one (answers out of order)', async () => {
+    const { context, page, errors } = await openPage('en');
+    await overviewLoaded(page);
+    // The answer to "Action: firmware" is held back until after the answer to "Action: trigger" arrived.
+    let releaseFirmware: () => void = () => {};
+    const firmwareHeld = new Promise<void>((r) => {
+      releaseFirmware = r;
+    });
+    let triggerAnswered: () => void = () => {};
+    const triggerDone = new Promise<void>((r) => {
+      triggerAnswered = r;
+    });
+    await page.route(/\/journal\?.*actionPrefix=(firmware|trigger)/, async (route) => {
+      const url = route.request().url();
+      const response = await route.fetch();
+      if (url.includes('actionPrefix=firmware')) await firmwareHeld;
+      await route.fulfill({ response });
+      if (url.includes('actionPrefix=trigger')) triggerAnswered();
+    });
+    const journal = page.locator('#journal tbody tr');
+    await page.getByLabel('Action', { exact: true }).selectOption('firmware');
+    await page.getByLabel('Action', { exact: true }).selectOption('trigger');
+    await triggerDone;
+    releaseFirmware();
+    await expect
+      .poll(async () => (await journal.allTextContents()).every((t) => t.includes('automatic run')))
+      .toBe(true);
+    // The held answer has arrived by now and must not have replaced what the new filter shows.
+    await page.waitForTimeout(500);
+    const rows = await journal.allTextContents();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((t) => t.includes('automatic run'))).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('R14: firmwares.log, firmware-journal.log and autoprov.log download from the page', async () => {
     const { context, page, errors } = await openPage('en');
     await overviewLoaded(page);

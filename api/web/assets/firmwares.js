@@ -940,6 +940,9 @@ function showPhonesOf(modelId) {
 
 const journalEntries = new Map();
 let journalOlder = null;
+/** The filters whose entries are shown, and the newest read asked for: answers may arrive out of order. */
+let journalShown = null;
+let journalAsked = 0;
 
 function journalQuery() {
   const q = new URLSearchParams({ limit: String(JOURNAL_PAGE) });
@@ -985,12 +988,20 @@ function renderJournal() {
   $('journal-older').hidden = journalOlder === null;
 }
 
-/** The newest page under the current filters, merged with older pages already shown. */
+/**
+ * The newest page under the current filters, merged with older pages already shown. An answer overtaken by a newer
+ * read, or asked under filters the admin has changed since, is dropped: a slow answer to the previous filters (or a
+ * poll sent before the change) never shows up under the new ones.
+ */
 async function loadJournal(reset = false) {
-  const page = await api('GET', `${base}/journal?${journalQuery()}`);
-  if (reset) {
+  const query = journalQuery().toString();
+  const asked = ++journalAsked;
+  const page = await api('GET', `${base}/journal?${query}`);
+  if (asked !== journalAsked || query !== journalQuery().toString()) return;
+  if (reset || query !== journalShown) {
     journalEntries.clear();
     journalOlder = page.nextBeforeId;
+    journalShown = query;
   } else if (journalEntries.size === 0) {
     journalOlder = page.nextBeforeId;
   }
@@ -1001,9 +1012,11 @@ async function loadJournal(reset = false) {
 async function olderJournal() {
   if (journalOlder === null) return;
   try {
+    const shown = journalQuery().toString();
     const q = journalQuery();
     q.set('beforeId', String(journalOlder));
     const page = await api('GET', `${base}/journal?${q}`);
+    if (shown !== journalShown || shown !== journalQuery().toString()) return; // the filters changed meanwhile
     for (const e of page.entries) journalEntries.set(e.id, e);
     journalOlder = page.nextBeforeId;
     renderJournal();
