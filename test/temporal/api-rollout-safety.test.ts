@@ -304,6 +304,14 @@ describe('issue 13 through the API, real workflows on the dev server', () => {
       expect.objectContaining({ rolloutId, phoneAccountId: dead, attempts: 1, lastOutcome: 'unreachable' }),
     ]);
     outcomes.delete(dead); // back online
+    // A rollout records its end a moment before its workflow closes; until the lifecycle has seen it close, a new
+    // rollout of the type is refused as already running (seen in CI). Retry once the lifecycle says none runs.
+    await until(
+      'the lifecycle to see the rollout closed',
+      () => call('GET', '/api/pbxes/parking/status'),
+      (r) => r.body.status !== null && r.body.status.runningRollouts.length === 0,
+      30_000,
+    );
     const retry = await call('POST', `/api/pbxes/parking/rollouts/${rolloutId}/retry-parked`, {});
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({
