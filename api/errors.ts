@@ -143,8 +143,9 @@ export function methodsAllowed(
     return methods;
   };
   return async (c, next) => {
-    const methods = new Set(methodsOf(c.req.path));
-    if (methods.size === 0 || methods.has(c.req.method === 'HEAD' ? 'GET' : c.req.method)) return next();
+    const listed = methodsOf(c.req.path);
+    if (listed.size === 0 || listed.has(c.req.method === 'HEAD' ? 'GET' : c.req.method)) return next();
+    const methods = new Set(listed); // the remembered set stays as it is
     if (methods.has('GET')) methods.add('HEAD');
     methods.add('OPTIONS');
     const allow = [...methods].sort().join(', ');

@@ -19,7 +19,7 @@ const authenticate = compileStatement<'tokenHash' | 'now'>(sql`
     from ${apiTokens}
     where ${apiTokens.tokenHash} = ${sql.placeholder('tokenHash')} and ${apiTokens.revokedAt} is null
   ), touched as (
-    update ${apiTokens} set last_used_at = ${sql.placeholder('now')}::timestamptz
+    update ${apiTokens} set ${sql.identifier(apiTokens.lastUsedAt.name)} = ${sql.placeholder('now')}::timestamptz
     where ${apiTokens.id} in (select id from live)
       and (${apiTokens.lastUsedAt} is null
         or ${apiTokens.lastUsedAt} < ${sql.placeholder('now')}::timestamptz - interval '60 seconds')
